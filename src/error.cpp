@@ -1,0 +1,2 @@
+// Anchors the exception types' vtables in the library.
+#include "concur/error.hpp"
