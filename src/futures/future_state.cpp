@@ -82,6 +82,16 @@ bool FutureStateBase::set_running_or_notify_cancel() {
   }
 }
 
+bool FutureStateBase::try_start() noexcept {
+  std::uint32_t w = word_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (static_cast<Status>(w & kStatusMask) != Status::pending) return false;
+    const std::uint32_t next = (w & ~kStatusMask) | status_bits(Status::running);
+    if (word_.compare_exchange_weak(w, next, std::memory_order_acquire, std::memory_order_relaxed))
+      return true;
+  }
+}
+
 bool FutureStateBase::try_claim() noexcept {
   std::uint32_t w = word_.load(std::memory_order_relaxed);
   for (;;) {

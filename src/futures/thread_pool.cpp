@@ -1,1 +1,437 @@
-// placeholder
+// ThreadPoolExecutor's compiled core: queues, workers, idle protocol, shutdown.
+#include "concur/futures/thread_pool.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <typeinfo>
+#include <vector>
+
+#include <cxxabi.h>
+
+#include "concur/detail/future_state.hpp"
+#include "concur/error.hpp"
+
+namespace concur::detail {
+
+namespace {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/// An intrusive deque of PoolWork guarded by its own mutex. `size` is readable without the lock
+/// (a hint for idle workers deciding whether to look).
+struct WorkDeque {
+  std::mutex mutex;
+  PoolWork* head = nullptr;
+  PoolWork* tail = nullptr;
+  std::atomic<std::size_t> size{0};
+
+  void push_back_locked(PoolWork* w) noexcept {
+    w->next = nullptr;
+    w->prev = tail;
+    if (tail) tail->next = w;
+    else head = w;
+    tail = w;
+    size.fetch_add(1, std::memory_order_seq_cst);
+  }
+  void push_front_locked(PoolWork* w) noexcept {
+    w->prev = nullptr;
+    w->next = head;
+    if (head) head->prev = w;
+    else tail = w;
+    head = w;
+    size.fetch_add(1, std::memory_order_seq_cst);
+  }
+  PoolWork* pop_front_locked() noexcept {
+    PoolWork* w = head;
+    if (!w) return nullptr;
+    head = w->next;
+    if (head) head->prev = nullptr;
+    else tail = nullptr;
+    w->next = w->prev = nullptr;
+    size.fetch_sub(1, std::memory_order_relaxed);
+    return w;
+  }
+  PoolWork* pop_back_locked() noexcept {
+    PoolWork* w = tail;
+    if (!w) return nullptr;
+    tail = w->prev;
+    if (tail) tail->next = nullptr;
+    else head = nullptr;
+    w->next = w->prev = nullptr;
+    size.fetch_sub(1, std::memory_order_relaxed);
+    return w;
+  }
+  /// Detaches every item (for shutdown/broken); returns the first of a next-linked list.
+  PoolWork* take_all_locked() noexcept {
+    PoolWork* all = head;
+    head = tail = nullptr;
+    size.store(0, std::memory_order_relaxed);
+    return all;
+  }
+  bool looks_empty() const noexcept { return size.load(std::memory_order_seq_cst) == 0; }
+};
+
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    int status = 0;
+    char* name = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
+    std::string s = std::string(status == 0 && name ? name : typeid(e).name()) + ": " + e.what();
+    std::free(name);
+    return s;
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+class ThreadPoolCore final : public WaitHelper {
+ public:
+  struct alignas(64) Worker {
+    WorkDeque local;
+    std::thread thread;
+    std::size_t index = 0;
+  };
+
+  explicit ThreadPoolCore(ThreadPoolConfig config)
+      : config_(std::move(config)), workers_(config_.max_workers) {
+    for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i].index = i;
+  }
+
+  ~ThreadPoolCore() { shutdown(true, false); }
+
+  void submit(PoolWork* w) {
+    Worker* self = tl_worker_;
+    if (self && tl_core_ == this) {
+      // From one of our own tasks: onto our own deque (no global contention). A shutdown racing
+      // with this is harmless: workers drain every deque before they exit.
+      if (broken_.load(std::memory_order_acquire)) throw_broken();
+      if (shutdown_.load(std::memory_order_acquire))
+        throw RuntimeError("cannot schedule new futures after shutdown");
+      std::lock_guard lock(self->local.mutex);
+      self->local.push_front_locked(w);
+    } else {
+      std::lock_guard lock(global_.mutex);
+      if (broken_.load(std::memory_order_acquire)) throw_broken();
+      if (shutdown_.load(std::memory_order_relaxed))
+        throw RuntimeError("cannot schedule new futures after shutdown");
+      global_.push_back_locked(w);
+    }
+    notify_after_push();
+  }
+
+  void shutdown(bool wait, bool cancel_futures) {
+    PoolWork* cancelled = nullptr;
+    {
+      std::lock_guard lock(global_.mutex);
+      shutdown_.store(true, std::memory_order_seq_cst);
+      if (cancel_futures) cancelled = global_.take_all_locked();
+    }
+    if (cancel_futures) {
+      stop_.request_stop();
+      drain(cancelled, [](PoolWork* w) { w->cancel_work(); });
+      for (auto& worker : workers_) {
+        PoolWork* all;
+        {
+          std::lock_guard lock(worker.local.mutex);
+          all = worker.local.take_all_locked();
+        }
+        drain(all, [](PoolWork* w) { w->cancel_work(); });
+      }
+    }
+    wake(INT_MAX);
+    if (!wait) return;
+    std::vector<std::thread> to_join;
+    {
+      std::lock_guard lock(spawn_mutex_);
+      no_more_threads_ = true;
+      for (auto& worker : workers_) {
+        if (!worker.thread.joinable()) continue;
+        if (worker.thread.get_id() == std::this_thread::get_id()) {
+          worker.thread.detach();  // shutdown(wait) from our own task: cannot join ourselves
+          continue;
+        }
+        to_join.push_back(std::move(worker.thread));
+      }
+    }
+    for (auto& t : to_join) t.join();
+  }
+
+  bool help_one() override {
+    Worker* self = tl_worker_;
+    if (!self || tl_core_ != this) return false;
+    PoolWork* w = find_work(*self);
+    if (!w) return false;
+    execute(w);
+    return true;
+  }
+
+  std::size_t thread_count() const noexcept { return started_.load(std::memory_order_relaxed); }
+
+ private:
+  template <class F>
+  static void drain(PoolWork* list, F f) noexcept {
+    while (list) {
+      PoolWork* next = list->next;
+      list->next = list->prev = nullptr;
+      f(list);
+      list = next;
+    }
+  }
+
+  [[noreturn]] void throw_broken() const {
+    throw futures::BrokenThreadPool(
+        "A thread initializer failed, the thread pool is not usable anymore");
+  }
+
+  bool has_work() const noexcept {
+    if (!global_.looks_empty()) return true;
+    for (std::size_t i = 0, n = started_.load(std::memory_order_acquire); i < n; ++i)
+      if (!workers_[i].local.looks_empty()) return true;
+    return false;
+  }
+
+  void notify_after_push() {
+    // Dekker pairing with the idle protocol: the push above is a seq_cst RMW on a size counter;
+    // an idle worker decrements `searching_` (seq_cst) before its last look at the queues.
+    if (searching_.load(std::memory_order_seq_cst) > 0) return;  // a searcher will find it
+    if (sleeping_.load(std::memory_order_seq_cst) > 0) {
+      wake(1);
+      return;
+    }
+    maybe_start_thread();
+  }
+
+  void wake(int n) noexcept {
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    futex_wake(epoch_, n);
+  }
+
+  void maybe_start_thread() {
+    if (started_.load(std::memory_order_relaxed) >= workers_.size()) return;
+    std::lock_guard lock(spawn_mutex_);
+    const std::size_t i = started_.load(std::memory_order_relaxed);
+    if (i >= workers_.size() || no_more_threads_) return;
+    workers_[i].thread = std::thread([this, i] { worker_main(workers_[i]); });
+    started_.store(i + 1, std::memory_order_release);
+  }
+
+  // Own deque first (newest first), then a batch from the global FIFO, then steal the oldest
+  // item of another worker.
+  PoolWork* find_work(Worker& self) noexcept {
+    if (!self.local.looks_empty()) {
+      std::lock_guard lock(self.local.mutex);
+      if (PoolWork* w = self.local.pop_front_locked()) return w;
+    }
+    if (!global_.looks_empty()) {
+      PoolWork* first = nullptr;
+      PoolWork* batch = nullptr;
+      {
+        std::lock_guard lock(global_.mutex);
+        first = global_.pop_front_locked();
+        if (first) {
+          // Take a fair share more, so workers do not fight over the global lock per item.
+          const std::size_t n = started_.load(std::memory_order_relaxed);
+          std::size_t extra = std::min<std::size_t>(
+              32, global_.size.load(std::memory_order_relaxed) / (n ? n : 1));
+          PoolWork** tailp = &batch;
+          while (extra-- > 0) {
+            PoolWork* w = global_.pop_front_locked();
+            if (!w) break;
+            *tailp = w;
+            tailp = &w->next;
+          }
+        }
+      }
+      if (batch) {
+        std::lock_guard lock(self.local.mutex);
+        while (batch) {
+          PoolWork* next = batch->next;
+          self.local.push_back_locked(batch);
+          batch = next;
+        }
+      }
+      if (first) return first;
+    }
+    const std::size_t n = started_.load(std::memory_order_acquire);
+    for (std::size_t k = 1; k < n; ++k) {
+      Worker& victim = workers_[(self.index + k) % n];
+      if (victim.local.looks_empty()) continue;
+      std::lock_guard lock(victim.local.mutex);
+      if (PoolWork* w = victim.local.pop_back_locked()) return w;
+    }
+    return nullptr;
+  }
+
+  void execute(PoolWork* w) noexcept {
+    if (broken_.load(std::memory_order_acquire)) {
+      w->fail_work(std::make_exception_ptr(futures::BrokenThreadPool(
+          "A thread initializer failed, the thread pool is not usable anymore")));
+      return;
+    }
+    w->run(stop_.get_token());
+  }
+
+  void set_thread_name(std::size_t i) {
+    std::string name = config_.thread_name_prefix + "_" + std::to_string(i);
+    if (name.size() > 15) name = name.substr(name.size() - 15);
+    pthread_setname_np(pthread_self(), name.c_str());
+  }
+
+  void fail_everything() noexcept {
+    const auto err = std::make_exception_ptr(futures::BrokenThreadPool(
+        "A thread initializer failed, the thread pool is not usable anymore"));
+    PoolWork* all;
+    {
+      std::lock_guard lock(global_.mutex);
+      broken_.store(true, std::memory_order_seq_cst);
+      all = global_.take_all_locked();
+    }
+    drain(all, [&](PoolWork* w) { w->fail_work(err); });
+    for (auto& worker : workers_) {
+      {
+        std::lock_guard lock(worker.local.mutex);
+        all = worker.local.take_all_locked();
+      }
+      drain(all, [&](PoolWork* w) { w->fail_work(err); });
+    }
+    wake(INT_MAX);
+  }
+
+  void worker_main(Worker& self) {
+    set_thread_name(self.index);
+    if (config_.initializer) {
+      try {
+        config_.initializer();
+      } catch (...) {
+        std::fprintf(stderr, "concur: Exception in initializer: %s\n",
+                     describe_current_exception().c_str());
+        fail_everything();
+        return;
+      }
+    }
+    tl_worker_ = &self;
+    tl_core_ = this;
+    current_wait_helper() = this;
+
+    for (;;) {
+      if (PoolWork* w = find_work(self)) {
+        execute(w);
+        continue;
+      }
+      // Idle: search for a while, then sleep. See notify_after_push() for the pairing.
+      searching_.fetch_add(1, std::memory_order_seq_cst);
+      PoolWork* found = nullptr;
+      for (int spin = 0; spin < 256 && !found; ++spin) {
+        if (spin & 1) found = find_work(self);
+        if (!found) {
+          if (spin < 128) cpu_relax();
+          else sched_yield();
+        }
+      }
+      if (found) {
+        if (searching_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+            sleeping_.load(std::memory_order_seq_cst) > 0 && has_work())
+          wake(1);  // the last searcher hands searching over, so parallelism ramps up
+        execute(found);
+        continue;
+      }
+      sleeping_.fetch_add(1, std::memory_order_seq_cst);
+      searching_.fetch_sub(1, std::memory_order_seq_cst);
+      const std::uint32_t epoch = epoch_.load(std::memory_order_seq_cst);
+      if (has_work()) {
+        sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+        continue;
+      }
+      if (shutdown_.load(std::memory_order_seq_cst) || broken_.load(std::memory_order_seq_cst)) {
+        sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+        break;
+      }
+      futex_wait(epoch_, epoch, std::nullopt);
+      sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    current_wait_helper() = nullptr;
+    tl_worker_ = nullptr;
+    tl_core_ = nullptr;
+  }
+
+  ThreadPoolConfig config_;
+  std::vector<Worker> workers_;
+  WorkDeque global_;
+  std::atomic<bool> shutdown_{false};
+  std::atomic<bool> broken_{false};
+  std::atomic<int> searching_{0};
+  std::atomic<int> sleeping_{0};
+  std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::size_t> started_{0};
+  std::mutex spawn_mutex_;
+  bool no_more_threads_ = false;
+  std::stop_source stop_;
+
+  static thread_local Worker* tl_worker_;
+  static thread_local ThreadPoolCore* tl_core_;
+};
+
+thread_local ThreadPoolCore::Worker* ThreadPoolCore::tl_worker_ = nullptr;
+thread_local ThreadPoolCore* ThreadPoolCore::tl_core_ = nullptr;
+
+ThreadPoolCore* thread_pool_create(ThreadPoolConfig config) {
+  return new ThreadPoolCore(std::move(config));
+}
+void thread_pool_destroy(ThreadPoolCore* core) noexcept { delete core; }
+void thread_pool_submit(ThreadPoolCore* core, PoolWork* work) { core->submit(work); }
+void thread_pool_shutdown(ThreadPoolCore* core, bool wait, bool cancel_futures) {
+  core->shutdown(wait, cancel_futures);
+}
+std::size_t thread_pool_thread_count(const ThreadPoolCore* core) noexcept {
+  return core->thread_count();
+}
+
+}  // namespace concur::detail
+
+namespace concur::futures {
+
+namespace {
+std::atomic<unsigned> g_pool_counter{0};
+
+std::size_t default_max_workers() {
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  return std::min<std::size_t>(32, cpus + 4);
+}
+}  // namespace
+
+ThreadPoolExecutor::ThreadPoolExecutor(ThreadPoolOptions options)
+    : core_(nullptr), max_workers_(options.max_workers.value_or(default_max_workers())) {
+  if (max_workers_ == 0) throw ValueError("max_workers must be greater than 0");
+  if (options.thread_name_prefix.empty())
+    options.thread_name_prefix =
+        "ThreadPoolExecutor-" + std::to_string(g_pool_counter.fetch_add(1));
+  core_ = detail::thread_pool_create(
+      {max_workers_, std::move(options.thread_name_prefix), std::move(options.initializer)});
+}
+
+ThreadPoolExecutor::~ThreadPoolExecutor() { detail::thread_pool_destroy(core_); }
+
+void ThreadPoolExecutor::shutdown(ShutdownOptions options) {
+  detail::thread_pool_shutdown(core_, options.wait, options.cancel_futures);
+}
+
+std::size_t ThreadPoolExecutor::thread_count() const noexcept {
+  return detail::thread_pool_thread_count(core_);
+}
+
+}  // namespace concur::futures

@@ -119,6 +119,9 @@ class FutureStateBase {
   /// Throws InvalidStateError if the future already runs or is done.
   bool set_running_or_notify_cancel();
 
+  /// Executors' non-throwing start: pending→running (true); false when cancelled (or started).
+  bool try_start() noexcept;
+
   /// Blocks until done. On a pool worker it runs queued pool work meanwhile.
   void wait() const noexcept { (void)wait_until(std::nullopt); }
   /// Blocks until done or the deadline; returns done().
