@@ -1,0 +1,91 @@
+// concur/detail/queue_sync.hpp — the waiting machinery under concur::queue (not public API).
+//
+// QueueCondition is a condition variable built on one futex word, kept beside the queue's
+// std::mutex. Unlike std::condition_variable it
+//   * counts its sleepers, so a notify when nobody sleeps is a plain branch (no system call);
+//   * counts wake-ups already in flight, so a second notify does not wake a second thread for
+//     a sleeper that is already waking (no thundering herd, no redundant futex_wake);
+//   * lets the caller issue the futex wake after unlocking the mutex, so the woken thread does
+//     not immediately block on the mutex the notifier still holds;
+//   * can be interrupted without the mutex (interrupt()), which is what a std::stop_callback
+//     needs to cancel a blocked put()/get().
+// Memory ordering: every queue field is guarded by the mutex; the futex word only carries
+// "something changed", so spurious wake-ups are possible and every wait re-checks its predicate
+// under the mutex.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+namespace concur::detail {
+
+/// Sleeps on `word` while it equals `expected`, until a wake or the steady_clock deadline (none =
+/// forever). Returns false when the deadline passed. Spurious returns are possible.
+bool queue_futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                      const std::optional<std::chrono::steady_clock::time_point>& deadline) noexcept;
+/// Wakes up to n sleepers of `word`.
+void queue_futex_wake(std::atomic<std::uint32_t>& word, int n) noexcept;
+/// One CPU relax hint (pause on x86, yield on ARM).
+void queue_cpu_relax() noexcept;
+
+/// A futex-based condition variable paired with an external std::mutex (see file comment).
+/// wait(), arm_one(), arm_all() and sleepers() require the mutex; wake_*() and interrupt() do not.
+class QueueCondition {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// Sleeps until notified, interrupted, or past `deadline`; `lock` is released while sleeping and
+  /// held again on return. Returns false if the deadline passed. May return spuriously.
+  bool wait(std::unique_lock<std::mutex>& lock, const std::optional<Clock::time_point>& deadline) noexcept {
+    ++sleepers_;
+    const std::uint32_t seen = word_.load(std::memory_order_relaxed);
+    lock.unlock();
+    const bool in_time = queue_futex_wait(word_, seen, deadline);
+    lock.lock();
+    --sleepers_;
+    if (pending_ > 0) --pending_;
+    return in_time;
+  }
+
+  /// notify_one, first half (mutex held): returns true when a wake must follow (wake_one()).
+  bool arm_one() noexcept {
+    if (pending_ >= sleepers_) return false;  // nobody sleeps, or every sleeper is already waking
+    ++pending_;
+    word_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  /// notify_all, first half (mutex held): returns true when a wake must follow (wake_all()).
+  bool arm_all() noexcept {
+    if (pending_ >= sleepers_) return false;
+    pending_ = sleepers_;
+    word_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  /// Second half of a notify; may run after the mutex is released.
+  void wake_one() noexcept { queue_futex_wake(word_, 1); }
+  void wake_all() noexcept { queue_futex_wake(word_, INT_MAX); }
+  /// Wakes every sleeper without the mutex (each re-checks its predicate and its stop token).
+  void interrupt() noexcept {
+    word_.fetch_add(1, std::memory_order_relaxed);
+    queue_futex_wake(word_, INT_MAX);
+  }
+  /// Threads currently inside wait() (mutex held).
+  std::uint32_t sleepers() const noexcept { return sleepers_; }
+
+ private:
+  std::atomic<std::uint32_t> word_{0};
+  std::uint32_t sleepers_ = 0;  // guarded by the queue mutex
+  std::uint32_t pending_ = 0;   // wakes issued whose sleeper has not yet returned (mutex)
+};
+
+/// std::stop_callback body: interrupts one condition.
+struct QueueInterrupt {
+  QueueCondition* cond;
+  void operator()() const noexcept { cond->interrupt(); }
+};
+
+}  // namespace concur::detail

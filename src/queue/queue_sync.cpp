@@ -1,0 +1,52 @@
+// The compiled core of concur::queue's waiting: futex sleep/wake and the CPU relax hint.
+#include "concur/detail/queue_sync.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace concur::detail {
+
+bool queue_futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                      const std::optional<std::chrono::steady_clock::time_point>& deadline) noexcept {
+  timespec abs{};
+  timespec* abs_ptr = nullptr;
+  if (deadline) {
+    if (*deadline == std::chrono::steady_clock::time_point::max()) {
+      abs_ptr = nullptr;  // effectively forever
+    } else {
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch()).count();
+      if (ns <= 0) return false;
+      abs.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+      abs.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+      abs_ptr = &abs;
+    }
+  }
+  // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, which is steady_clock's clock
+  // on Linux, so spurious wake-ups never stretch the total wait.
+  const long rc = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_BITSET_PRIVATE,
+                          expected, abs_ptr, nullptr, FUTEX_BITSET_MATCH_ANY);
+  if (rc == -1 && errno == ETIMEDOUT) return false;
+  return true;  // woken, value changed (EAGAIN), or interrupted (EINTR): the caller re-checks
+}
+
+void queue_futex_wake(std::atomic<std::uint32_t>& word, int n) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+}
+
+void queue_cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+}  // namespace concur::detail
