@@ -1,0 +1,609 @@
+// ProcessPoolExecutor's compiled core: spawning and reaping workers, the manager thread that
+// moves frames, crash attribution.
+//
+// Design: one manager thread owns every worker (its socket, decoder, outgoing buffer and the
+// calls it was sent) and polls their sockets plus an eventfd that submit()/shutdown() poke.
+// Submitters only touch the shared queue under `mu_`. A worker is sent at most kDepth calls; it
+// runs them in order, so when its socket reaches EOF the oldest call it was sent is the one that
+// was running: that call fails with BrokenProcessPool (naming the wait status) and the others are
+// queued again. Workers are reaped with waitpid on their own pid (never -1), so nothing else in the
+// program loses its children's statuses.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "concur/detail/process_worker.hpp"
+#include "concur/futures/process_pool.hpp"
+#include "concur/process/frame.hpp"
+#include "concur/process/protocol.hpp"
+
+extern char** environ;
+
+namespace concur::futures {
+namespace detail {
+
+namespace pw = concur::detail::process_worker;
+using namespace concur::process;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kDepth = 2;  // calls in flight per worker: one running, one ready
+
+std::string describe_status(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* abbrev = sigabbrev_np(sig);
+    std::string s = "killed by signal " + std::to_string(sig) + " (SIG" + (abbrev ? abbrev : "?") + ": " +
+                    strsignal(sig) + ")";
+    if (sig == SIGKILL) s += "; the OOM killer or a resource limit may have sent it";
+    if (sig == SIGXCPU) s += "; the cpu_time_limit was reached";
+    return s;
+  }
+  if (WIFEXITED(status)) {
+    const int code = WEXITSTATUS(status);
+    if (code == pw::kForgotMainStatus) return "exit status " + std::to_string(code) + " (main() forgot process_worker_main)";
+    return "exit status " + std::to_string(code);
+  }
+  return "wait status " + std::to_string(status);
+}
+
+std::exception_ptr broken(const std::string& msg) { return std::make_exception_ptr(BrokenProcessPool(msg)); }
+
+}  // namespace
+
+struct WorkItem {
+  std::uint64_t id = 0;
+  std::string frame;       // the complete Call frame
+  ProcessSinks sinks;      // one per call in the frame
+  std::vector<char> live;  // live[i]: sinks[i] was set running (not cancelled)
+  bool started = false;    // set_running() already called for every sink
+};
+
+struct Worker {
+  pid_t pid = -1;
+  int fd = -1;
+  bool ready = false;        // said hello
+  bool retiring = false;     // reached max_tasks_per_child or being let go: no more calls
+  Clock::time_point spawned_at;
+  FrameDecoder decoder;
+  std::string out;           // bytes not yet written
+  std::size_t out_pos = 0;
+  std::deque<WorkItem> sent;  // in the order sent; front() is the running one
+  std::size_t calls_sent = 0;
+  std::string fatal;          // a Fatal frame's message, reported with the exit status
+  std::string kill_reason;    // why the pool killed it
+};
+
+class ProcessPoolCore {
+ public:
+  explicit ProcessPoolCore(ProcessPoolOptions o) : opts_(std::move(o)) {
+    if (std::getenv(pw::kEnvMarker) != nullptr) {
+      std::fprintf(stderr,
+                   "concur: this process was spawned as a ProcessPoolExecutor worker, but main() did not call "
+                   "concur::futures::process_worker_main(argc, argv) first. Add that call as the first line "
+                   "of main().\n");
+      std::fflush(stderr);
+      std::_Exit(pw::kForgotMainStatus);
+    }
+    if (opts_.mp_context && *opts_.mp_context != "spawn") {
+      throw ValueError("ProcessPoolExecutor: mp_context must be \"spawn\" (fork is unsafe in a threaded C++ program)");
+    }
+    max_workers_ = opts_.max_workers.value_or(std::max(1u, std::thread::hardware_concurrency()));
+    if (max_workers_ == 0) throw ValueError("max_workers must be greater than 0");
+    if (opts_.max_tasks_per_child && *opts_.max_tasks_per_child == 0) {
+      throw ValueError("max_tasks_per_child must be >= 1");
+    }
+    if (opts_.initializer) initializer_ = task_name(process::detail::fn_address(opts_.initializer));
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    manager_ = std::thread([this] { run(); });
+  }
+
+  ~ProcessPoolCore() {
+    shutdown(true, false);
+    if (manager_.joinable()) manager_.detach();  // destroyed from a done callback: cannot join self
+    ::close(wake_fd_);
+  }
+
+  std::size_t max_workers() const noexcept { return max_workers_; }
+
+  std::vector<int> pids() const {
+    std::lock_guard lock(mu_);
+    return pids_;
+  }
+
+  void submit(const std::string& name, std::vector<std::string> args, ProcessSinks sinks) {
+    WorkItem item;
+    item.id = next_id_.fetch_add(1, std::memory_order_relaxed);
+    append_call_frame(item.frame, item.id, name, args);
+    item.sinks = std::move(sinks);
+    {
+      std::lock_guard lock(mu_);
+      if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
+      if (!broken_.empty()) throw BrokenProcessPool(broken_);
+      queue_.push_back(std::move(item));
+    }
+    wake();
+  }
+
+  void shutdown(bool wait, bool cancel_futures) {
+    std::deque<WorkItem> cancelled;
+    {
+      std::lock_guard lock(mu_);
+      shutdown_ = true;
+      if (cancel_futures && !cancel_futures_) {
+        cancel_futures_ = true;
+        kill_at_ = Clock::now() + std::chrono::ceil<Clock::duration>(opts_.shutdown_grace);
+        cancelled.swap(queue_);
+      }
+    }
+    for (auto& item : cancelled) {
+      for (auto& s : item.sinks) s->cancel();
+    }
+    wake();
+    if (!wait || std::this_thread::get_id() == manager_id_.load()) return;
+    std::lock_guard join_lock(join_mu_);
+    if (manager_.joinable()) manager_.join();
+  }
+
+ private:
+  void wake() noexcept {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof one);
+  }
+
+  // ---- manager thread ----
+
+  void run() {
+    manager_id_.store(std::this_thread::get_id());
+    std::vector<pollfd> fds;
+    for (;;) {
+      dispatch();
+      flush_all();
+      if (finished()) break;
+      fds.clear();
+      fds.push_back({wake_fd_, POLLIN, 0});
+      for (auto& w : workers_) {
+        short ev = POLLIN;
+        if (w->out_pos < w->out.size()) ev |= POLLOUT;
+        fds.push_back({w->fd, ev, 0});
+      }
+      const int timeout_ms = next_timeout_ms();
+      const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+      if (n < 0 && errno != EINTR) break;  // cannot happen with valid fds; fail safe below
+      if (fds[0].revents) {
+        std::uint64_t v;
+        [[maybe_unused]] auto r = ::read(wake_fd_, &v, sizeof v);
+      }
+      // Workers may be removed while handling: walk a snapshot of (worker, revents).
+      std::vector<std::pair<Worker*, short>> events;
+      for (std::size_t i = 1; i < fds.size(); ++i) {
+        if (fds[i].revents) events.emplace_back(workers_[i - 1].get(), fds[i].revents);
+      }
+      for (auto [w, rev] : events) {
+        if (rev & POLLOUT) flush(*w);
+        if (rev & (POLLIN | POLLHUP | POLLERR)) read_from(*w);
+      }
+      enforce_deadlines();
+    }
+    stop_all_workers();
+  }
+
+  bool finished() {
+    std::lock_guard lock(mu_);
+    if (!shutdown_ || !queue_.empty()) return false;
+    for (auto& w : workers_) {
+      if (!w->sent.empty()) return false;
+    }
+    return true;
+  }
+
+  int next_timeout_ms() {
+    auto next = Clock::time_point::max();
+    for (auto& w : workers_) {
+      if (!w->ready) next = std::min(next, w->spawned_at + std::chrono::ceil<Clock::duration>(opts_.handshake_timeout));
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (kill_at_) next = std::min(next, *kill_at_);
+    }
+    if (next == Clock::time_point::max()) return -1;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
+  }
+
+  void enforce_deadlines() {
+    const auto now = Clock::now();
+    std::optional<Clock::time_point> kill_at;
+    {
+      std::lock_guard lock(mu_);
+      kill_at = kill_at_;
+    }
+    for (auto& w : workers_) {
+      if (!w->ready && w->kill_reason.empty() &&
+          now >= w->spawned_at + std::chrono::ceil<Clock::duration>(opts_.handshake_timeout)) {
+        w->kill_reason = "the worker did not complete its handshake in time";
+        ::kill(w->pid, SIGKILL);
+      }
+      if (kill_at && now >= *kill_at && !w->sent.empty() && w->kill_reason.empty()) {
+        w->kill_reason = "killed by shutdown(cancel_futures=true) after the grace period";
+        ::kill(w->pid, SIGKILL);
+      }
+    }
+  }
+
+  // Moves queued calls to workers with room; spawns workers when calls wait and none has room.
+  void dispatch() {
+    std::size_t waiting = 0;
+    std::size_t starting = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (!broken_.empty()) return;
+      while (!queue_.empty()) {
+        Worker* best = nullptr;
+        for (auto& w : workers_) {
+          if (!w->ready || w->retiring || !w->kill_reason.empty() || w->sent.size() >= kDepth) continue;
+          if (!best || w->sent.size() < best->sent.size()) best = w.get();
+        }
+        if (!best) break;
+        WorkItem item = std::move(queue_.front());
+        queue_.pop_front();
+        if (!item.started) {
+          item.started = true;
+          item.live.assign(item.sinks.size(), 0);
+          bool any = false;
+          for (std::size_t i = 0; i < item.sinks.size(); ++i) {
+            item.live[i] = item.sinks[i]->set_running() ? 1 : 0;
+            any = any || item.live[i];
+          }
+          if (!any) continue;  // every call of it was cancelled
+        }
+        best->out.append(item.frame);
+        best->sent.push_back(std::move(item));
+        if (opts_.max_tasks_per_child && ++best->calls_sent >= *opts_.max_tasks_per_child) best->retiring = true;
+      }
+      waiting = queue_.size();
+      if (waiting == 0) return;
+      for (auto& w : workers_) {
+        if (!w->ready) ++starting;
+      }
+    }
+    while (waiting > starting && workers_.size() < max_workers_) {
+      if (!spawn()) return;
+      ++starting;
+    }
+  }
+
+  bool spawn() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      break_pool("cannot create a worker channel: " + std::string(std::strerror(errno)));
+      return false;
+    }
+    // The child's end moves to fd 3; a high CLOEXEC duplicate makes dup2 always clear CLOEXEC.
+    const int child_end = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+    ::close(sv[1]);
+    ::fcntl(sv[0], F_SETFL, ::fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+
+    std::vector<std::string> args = {program_invocation_name ? program_invocation_name : "concur-worker",
+                                     pw::kArgvMarker};
+    if (opts_.max_tasks_per_child) args.push_back("max_tasks=" + std::to_string(*opts_.max_tasks_per_child));
+    if (opts_.memory_limit) args.push_back("memory_limit=" + std::to_string(*opts_.memory_limit));
+    if (opts_.cpu_time_limit) args.push_back("cpu_limit=" + std::to_string(opts_.cpu_time_limit->count()));
+    if (!initializer_.empty()) args.push_back("initializer=" + initializer_);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    std::string marker = std::string(pw::kEnvMarker) + "=1";
+    std::vector<char*> envp;
+    const std::size_t key_len = std::strlen(pw::kEnvMarker);
+    for (char** e = environ; e && *e; ++e) {
+      if (std::strncmp(*e, pw::kEnvMarker, key_len) == 0 && (*e)[key_len] == '=') continue;
+      envp.push_back(*e);
+    }
+    envp.push_back(marker.data());
+    envp.push_back(nullptr);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, child_end, pw::kChannelFd);
+    posix_spawn_file_actions_addclosefrom_np(&fa, pw::kChannelFd + 1);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    ::close(child_end);
+    if (rc != 0) {
+      ::close(sv[0]);
+      break_pool("cannot spawn a worker (posix_spawn of /proc/self/exe): " + std::string(std::strerror(rc)));
+      return false;
+    }
+    auto w = std::make_unique<Worker>();
+    w->pid = pid;
+    w->fd = sv[0];
+    w->spawned_at = Clock::now();
+    workers_.push_back(std::move(w));
+    std::lock_guard lock(mu_);
+    pids_.push_back(pid);
+    return true;
+  }
+
+  void flush_all() {
+    for (auto& w : workers_) {
+      if (w->out_pos < w->out.size()) flush(*w);
+    }
+  }
+
+  void flush(Worker& w) {
+    while (w.out_pos < w.out.size()) {
+      const ssize_t n = ::send(w.fd, w.out.data() + w.out_pos, w.out.size() - w.out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        return;  // EPIPE/ECONNRESET: the worker died; its EOF is handled by read_from()
+      }
+      w.out_pos += static_cast<std::size_t>(n);
+    }
+    w.out.clear();
+    w.out_pos = 0;
+  }
+
+  void read_from(Worker& w) {
+    char buf[1 << 16];
+    for (;;) {
+      const ssize_t n = ::recv(w.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        worker_gone(w, std::string());  // ECONNRESET
+        return;
+      }
+      if (n == 0) {
+        worker_gone(w, w.decoder.buffered() ? "the worker's last frame was truncated" : std::string());
+        return;
+      }
+      w.decoder.feed(buf, static_cast<std::size_t>(n));
+      try {
+        while (auto f = w.decoder.next()) {
+          if (!handle_frame(w, *f)) return;  // the worker was removed
+        }
+      } catch (const ProtocolError& e) {
+        protocol_failure(w, e.what());
+        return;
+      }
+    }
+  }
+
+  // Returns false when `w` no longer exists.
+  bool handle_frame(Worker& w, const Frame& f) {
+    switch (f.kind) {
+      case FrameKind::hello:
+        w.ready = true;
+        return true;
+      case FrameKind::result: {
+        if (w.sent.empty() || w.sent.front().id != f.id) {
+          throw ProtocolError("concur::process: a result for a call the worker was not running");
+        }
+        auto outcomes = parse_result(f.payload);
+        WorkItem item = std::move(w.sent.front());
+        w.sent.pop_front();
+        if (outcomes.size() != item.sinks.size()) throw ProtocolError("concur::process: wrong number of results");
+        for (std::size_t i = 0; i < outcomes.size(); ++i) {
+          if (!item.live[i]) continue;
+          if (outcomes[i].ok) item.sinks[i]->set_value(outcomes[i].value);
+          else item.sinks[i]->set_exception(rebuild_exception(outcomes[i].error));
+        }
+        return true;
+      }
+      case FrameKind::init_failed: {
+        PayloadReader r(f.payload);
+        const RemoteException e = read_exception(r);
+        break_pool("A child process's initializer failed: " + e.type_name + ": " + e.what);
+        return false;
+      }
+      case FrameKind::fatal: {
+        PayloadReader r(f.payload);
+        w.fatal = std::string(r.str());
+        return true;
+      }
+      default:
+        throw ProtocolError("concur::process: unexpected frame kind from a worker");
+    }
+  }
+
+  // A corrupt stream: the worker cannot be trusted any more. Kill it; its call fails.
+  void protocol_failure(Worker& w, const std::string& what) {
+    w.kill_reason = std::string("its channel carried garbage (") + what + ")";
+    ::kill(w.pid, SIGKILL);
+    worker_gone(w, std::string());
+  }
+
+  int reap(pid_t pid) {
+    int status = 0;
+    // The socket is closed, so the worker is exiting; give it a moment, then make sure.
+    for (int i = 0; i < 2000; ++i) {
+      const pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid) return status;
+      if (r < 0 && errno != EINTR) return -1;
+      if (i == 1000) ::kill(pid, SIGKILL);
+      ::usleep(i < 100 ? 100 : 1000);
+    }
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+  }
+
+  // The worker's channel closed: reap it, fail the call it was running, requeue the others.
+  void worker_gone(Worker& w, const std::string& extra) {
+    ::close(w.fd);
+    w.fd = -1;
+    const int status = reap(w.pid);
+    std::string how = "worker process " + std::to_string(w.pid) + " " +
+                      (status < 0 ? std::string("vanished") : describe_status(status));
+    if (!w.fatal.empty()) how += "; " + w.fatal;
+    if (!w.kill_reason.empty()) how += "; " + w.kill_reason;
+    if (!extra.empty()) how += "; " + extra;
+
+    std::deque<WorkItem> orphans = std::move(w.sent);
+    const bool was_ready = w.ready;
+    const bool clean_exit = status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    {
+      std::lock_guard lock(mu_);
+      std::erase(pids_, w.pid);
+    }
+    std::erase_if(workers_, [&](const std::unique_ptr<Worker>& p) { return p.get() == &w; });  // w is gone
+
+    if (!was_ready) {
+      std::string msg = "A process in the process pool exited before its handshake (" + how + "). ";
+      if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == pw::kForgotMainStatus) {
+        msg += "main() must call concur::futures::process_worker_main(argc, argv) as its first line.";
+      } else {
+        msg += "Does main() call concur::futures::process_worker_main(argc, argv) as its first line?";
+      }
+      break_pool(msg);
+      fail_items(orphans, broken(msg));
+      return;
+    }
+    if (orphans.empty()) return;  // an idle worker left (recycled, or killed while idle)
+    WorkItem running = std::move(orphans.front());
+    orphans.pop_front();
+    const std::string msg =
+        clean_exit
+            ? "A process in the process pool exited while the future was running (" + how + ")"
+            : "A process in the process pool was terminated abruptly while the future was running (" + how + ")";
+    for (std::size_t i = 0; i < running.sinks.size(); ++i) {
+      if (running.live[i]) running.sinks[i]->set_exception(broken(msg));
+    }
+    std::deque<WorkItem> to_cancel;
+    {
+      std::lock_guard lock(mu_);
+      if (cancel_futures_ || !broken_.empty()) {
+        to_cancel = std::move(orphans);
+      } else {
+        for (auto it = orphans.rbegin(); it != orphans.rend(); ++it) queue_.push_front(std::move(*it));
+      }
+    }
+    fail_items(to_cancel, std::make_exception_ptr(CancelledError("cancelled by shutdown(cancel_futures=true)")));
+  }
+
+  static void fail_items(std::deque<WorkItem>& items, const std::exception_ptr& e) {
+    for (auto& item : items) {
+      for (std::size_t i = 0; i < item.sinks.size(); ++i) {
+        if (!item.started || item.live[i]) item.sinks[i]->set_exception(e);
+      }
+    }
+    items.clear();
+  }
+
+  // The pool can no longer run calls (initializer failure, workers that cannot start): fail
+  // everything queued and in flight, refuse new submissions, let the workers go.
+  void break_pool(const std::string& msg) {
+    std::deque<WorkItem> queued;
+    {
+      std::lock_guard lock(mu_);
+      if (broken_.empty()) broken_ = msg;
+      queued.swap(queue_);
+    }
+    const auto e = broken(msg);
+    fail_items(queued, e);
+    for (auto& w : workers_) {
+      fail_items(w->sent, e);
+      w->kill_reason = "the pool is broken";
+      ::kill(w->pid, SIGKILL);
+    }
+  }
+
+  // At the end: close every channel (a worker reading EOF exits 0) and reap every worker.
+  void stop_all_workers() {
+    for (auto& w : workers_) {
+      if (w->fd >= 0) ::close(w->fd);
+      w->fd = -1;
+    }
+    const auto grace = Clock::now() + std::chrono::seconds(5);
+    for (auto& w : workers_) {
+      int status = 0;
+      for (;;) {
+        const pid_t r = ::waitpid(w->pid, &status, WNOHANG);
+        if (r == w->pid || (r < 0 && errno != EINTR)) break;
+        if (Clock::now() >= grace) {
+          ::kill(w->pid, SIGKILL);
+          while (::waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+          }
+          break;
+        }
+        ::usleep(1000);
+      }
+    }
+    workers_.clear();
+    std::lock_guard lock(mu_);
+    pids_.clear();
+  }
+
+  ProcessPoolOptions opts_;
+  std::size_t max_workers_ = 1;
+  std::string initializer_;
+  int wake_fd_ = -1;
+
+  mutable std::mutex mu_;
+  std::deque<WorkItem> queue_;  // guarded by mu_
+  std::vector<int> pids_;       // guarded by mu_
+  bool shutdown_ = false;       // guarded by mu_
+  bool cancel_futures_ = false; // guarded by mu_
+  std::optional<Clock::time_point> kill_at_;  // guarded by mu_
+  std::string broken_;          // guarded by mu_; non-empty once broken
+
+  std::vector<std::unique_ptr<Worker>> workers_;  // manager thread only
+  std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<std::thread::id> manager_id_{};
+  std::mutex join_mu_;
+  std::thread manager_;
+};
+
+}  // namespace detail
+
+ProcessPoolExecutor::ProcessPoolExecutor(ProcessPoolOptions options)
+    : core_(std::make_unique<detail::ProcessPoolCore>(std::move(options))) {}
+
+ProcessPoolExecutor::~ProcessPoolExecutor() = default;  // the core's destructor shuts down and waits
+
+void ProcessPoolExecutor::shutdown(ShutdownOptions options) { core_->shutdown(options.wait, options.cancel_futures); }
+
+std::size_t ProcessPoolExecutor::max_workers() const noexcept { return core_->max_workers(); }
+
+std::vector<int> ProcessPoolExecutor::worker_pids() const { return core_->pids(); }
+
+void ProcessPoolExecutor::submit_calls(const std::string& name, std::vector<std::string> args,
+                                       detail::ProcessSinks sinks) {
+  core_->submit(name, std::move(args), std::move(sinks));
+}
+
+}  // namespace concur::futures
