@@ -52,11 +52,24 @@ std::uint16_t SocketAddress::port() const noexcept {
   return 0;
 }
 
-std::string SocketAddress::to_string() const {
-  if (family() == AF_INET) return host() + ":" + std::to_string(port());
-  if (family() == AF_INET6) return "[" + host() + "]:" + std::to_string(port());
-  return host();
+void SocketAddress::set_port(std::uint16_t p) noexcept {
+  if (family() == AF_INET) reinterpret_cast<sockaddr_in*>(&storage)->sin_port = htons(p);
+  if (family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = htons(p);
 }
+
+std::string format_host_port(int family, const std::string& host, std::uint16_t port) {
+  if (family != AF_INET && family != AF_INET6) return host;
+  std::string out;
+  out.reserve(host.size() + 8);
+  if (family == AF_INET6) out.push_back('[');
+  out.append(host);
+  if (family == AF_INET6) out.push_back(']');
+  out.push_back(':');
+  out.append(std::to_string(port));
+  return out;
+}
+
+std::string SocketAddress::to_string() const { return format_host_port(family(), host(), port()); }
 
 SocketAddress SocketAddress::unix_path(std::string_view path) {
   SocketAddress a;
@@ -132,15 +145,6 @@ std::optional<std::vector<ResolvedAddress>> resolve_numeric(const std::string& h
   in6_addr a6{};
   if (family != AF_INET && h6.find('%') == std::string::npos && ::inet_pton(AF_INET6, h6.c_str(), &a6) == 1) {
     out.push_back(make_v6(a6, port));
-    return out;
-  }
-  if (host == "localhost") {
-    if (family != AF_INET6) {
-      in_addr a{};
-      a.s_addr = htonl(INADDR_LOOPBACK);
-      out.push_back(make_v4(a, port));
-    }
-    if (family != AF_INET) out.push_back(make_v6(in6addr_loopback, port));
     return out;
   }
   return std::nullopt;

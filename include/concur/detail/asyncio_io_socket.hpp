@@ -58,6 +58,8 @@ struct SocketAddress {
   std::string host() const;
   /// Port number (0 for Unix sockets).
   std::uint16_t port() const noexcept;
+  /// Sets the port of an IPv4/IPv6 address (no-op for Unix sockets).
+  void set_port(std::uint16_t port) noexcept;
   /// "127.0.0.1:8888", "[::1]:8888" or the Unix path.
   std::string to_string() const;
 
@@ -108,6 +110,9 @@ void set_nodelay(int fd) noexcept;
 /// getsockname / getpeername; empty address (length 0) on failure.
 SocketAddress local_address(int fd) noexcept;
 SocketAddress peer_address(int fd) noexcept;
+
+/// "host:port" for IPv4, "[host]:port" for IPv6, the host (path) otherwise.
+std::string format_host_port(int family, const std::string& host, std::uint16_t port);
 
 /// Throws std::system_error(err, generic_category(), what).
 [[noreturn]] void throw_errno(int err, const char* what);
