@@ -9,6 +9,8 @@
 #include <climits>
 #include <ctime>
 
+#include <sched.h>
+
 namespace concur::detail {
 
 namespace {
@@ -105,33 +107,50 @@ bool FutureStateBase::try_claim() noexcept {
 }
 
 void FutureStateBase::complete_as(Status s) noexcept {
-  // Only the claimer reaches here; other threads may only add the LISTENERS/SLEEPERS bits.
-  const std::uint32_t old = word_.exchange(status_bits(s), std::memory_order_acq_rel);
+  // Only the claimer reaches here; other threads may only flip the LISTENERS/SLEEPERS/LOCKED
+  // bits. LOCKED is preserved: a listener may be being linked right now.
+  std::uint32_t old = word_.load(std::memory_order_relaxed);
+  while (!word_.compare_exchange_weak(old, status_bits(s) | (old & kLocked),
+                                      std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
   if (old & kSleepers) futex_wake(word_, INT_MAX);
   if (old & kListeners) notify_listeners();
 }
 
-void FutureStateBase::notify_listeners() noexcept {
-  Listener* user = nullptr;  // user callbacks, in registration order, run after unlocking
-  Listener* user_tail = nullptr;
-  {
-    std::lock_guard lock(listeners_mutex_);
-    Listener* l = head_;
-    head_ = tail_ = nullptr;
-    while (l) {
-      Listener* next = l->next;
-      l->prev = l->next = nullptr;
-      l->linked = false;
-      if (l->internal) {
-        l->on_done(*this);
-      } else {
-        if (user_tail) user_tail->next = l;
-        else user = l;
-        user_tail = l;
-      }
-      l = next;
-    }
+void FutureStateBase::lock_listeners() noexcept {
+  std::uint32_t w = word_.load(std::memory_order_relaxed);
+  for (int spins = 0;; ++spins) {
+    if (!(w & kLocked) &&
+        word_.compare_exchange_weak(w, w | kLocked, std::memory_order_acquire,
+                                    std::memory_order_relaxed))
+      return;
+    if (spins > 64) sched_yield();
+    w = word_.load(std::memory_order_relaxed);
   }
+}
+
+void FutureStateBase::unlock_listeners() noexcept {
+  word_.fetch_and(~kLocked, std::memory_order_release);
+}
+
+void FutureStateBase::notify_listeners() noexcept {
+  Listener* user = nullptr;  // user callbacks, collected in registration order, run unlocked
+  lock_listeners();
+  Listener* l = head_;
+  head_ = nullptr;
+  while (l) {  // the list is newest first: prepending each user callback restores their order
+    Listener* next = l->next;
+    l->prev = l->next = nullptr;
+    l->linked = false;
+    if (l->internal) {
+      l->on_done(*this);
+    } else {
+      l->next = user;
+      user = l;
+    }
+    l = next;
+  }
+  unlock_listeners();
   while (user) {
     Listener* next = user->next;
     user->next = nullptr;
@@ -141,27 +160,31 @@ void FutureStateBase::notify_listeners() noexcept {
 }
 
 bool FutureStateBase::add_listener(Listener* l) {
-  std::lock_guard lock(listeners_mutex_);
+  lock_listeners();
   const std::uint32_t old = word_.fetch_or(kListeners, std::memory_order_acq_rel);
-  if (is_done(old)) return false;
-  l->prev = tail_;
-  l->next = nullptr;
-  if (tail_) tail_->next = l;
-  else head_ = l;
-  tail_ = l;
+  if (is_done(old)) {
+    unlock_listeners();
+    return false;
+  }
+  l->prev = nullptr;
+  l->next = head_;
+  if (head_) head_->prev = l;
+  head_ = l;
   l->linked = true;
+  unlock_listeners();
   return true;
 }
 
 void FutureStateBase::remove_listener(Listener* l) noexcept {
-  std::lock_guard lock(listeners_mutex_);
-  if (!l->linked) return;
-  if (l->prev) l->prev->next = l->next;
-  else head_ = l->next;
-  if (l->next) l->next->prev = l->prev;
-  else tail_ = l->prev;
-  l->prev = l->next = nullptr;
-  l->linked = false;
+  lock_listeners();
+  if (l->linked) {
+    if (l->prev) l->prev->next = l->next;
+    else head_ = l->next;
+    if (l->next) l->next->prev = l->prev;
+    l->prev = l->next = nullptr;
+    l->linked = false;
+  }
+  unlock_listeners();
 }
 
 bool FutureStateBase::wait_until(std::optional<Clock::time_point> deadline) const noexcept {

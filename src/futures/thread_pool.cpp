@@ -29,9 +29,9 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-/// An intrusive deque of PoolWork guarded by its own mutex. `size` is readable without the lock
-/// (a hint for idle workers deciding whether to look).
-struct WorkDeque {
+/// The global FIFO: an intrusive singly-linked list guarded by its mutex. `size` is readable
+/// without the lock (a hint for idle workers deciding whether to look).
+struct GlobalQueue {
   std::mutex mutex;
   PoolWork* head = nullptr;
   PoolWork* tail = nullptr;
@@ -39,37 +39,17 @@ struct WorkDeque {
 
   void push_back_locked(PoolWork* w) noexcept {
     w->next = nullptr;
-    w->prev = tail;
     if (tail) tail->next = w;
     else head = w;
     tail = w;
-    size.fetch_add(1, std::memory_order_seq_cst);
-  }
-  void push_front_locked(PoolWork* w) noexcept {
-    w->prev = nullptr;
-    w->next = head;
-    if (head) head->prev = w;
-    else tail = w;
-    head = w;
     size.fetch_add(1, std::memory_order_seq_cst);
   }
   PoolWork* pop_front_locked() noexcept {
     PoolWork* w = head;
     if (!w) return nullptr;
     head = w->next;
-    if (head) head->prev = nullptr;
-    else tail = nullptr;
-    w->next = w->prev = nullptr;
-    size.fetch_sub(1, std::memory_order_relaxed);
-    return w;
-  }
-  PoolWork* pop_back_locked() noexcept {
-    PoolWork* w = tail;
-    if (!w) return nullptr;
-    tail = w->prev;
-    if (tail) tail->next = nullptr;
-    else head = nullptr;
-    w->next = w->prev = nullptr;
+    if (!head) tail = nullptr;
+    w->next = nullptr;
     size.fetch_sub(1, std::memory_order_relaxed);
     return w;
   }
@@ -78,6 +58,60 @@ struct WorkDeque {
     PoolWork* all = head;
     head = tail = nullptr;
     size.store(0, std::memory_order_relaxed);
+    return all;
+  }
+  bool looks_empty() const noexcept { return size.load(std::memory_order_seq_cst) == 0; }
+};
+
+/// A worker's own deque: a growable ring of pointers guarded by its mutex. The owner pushes and
+/// pops at the front (newest first); thieves and batches use the back (oldest first).
+struct LocalDeque {
+  std::mutex mutex;
+  std::vector<PoolWork*> ring = std::vector<PoolWork*>(64);
+  std::size_t first = 0;  // index of the front item
+  std::atomic<std::size_t> size{0};
+
+  std::size_t mask() const noexcept { return ring.size() - 1; }
+  void grow_if_full() {
+    const std::size_t n = size.load(std::memory_order_relaxed);
+    if (n < ring.size()) return;
+    std::vector<PoolWork*> bigger(ring.size() * 2);
+    for (std::size_t i = 0; i < n; ++i) bigger[i] = ring[(first + i) & mask()];
+    ring.swap(bigger);
+    first = 0;
+  }
+  void push_front_locked(PoolWork* w) {
+    grow_if_full();
+    first = (first - 1) & mask();
+    ring[first] = w;
+    size.fetch_add(1, std::memory_order_seq_cst);
+  }
+  void push_back_locked(PoolWork* w) {
+    grow_if_full();
+    ring[(first + size.load(std::memory_order_relaxed)) & mask()] = w;
+    size.fetch_add(1, std::memory_order_seq_cst);
+  }
+  PoolWork* pop_front_locked() noexcept {
+    if (size.load(std::memory_order_relaxed) == 0) return nullptr;
+    PoolWork* w = ring[first];
+    first = (first + 1) & mask();
+    size.fetch_sub(1, std::memory_order_relaxed);
+    return w;
+  }
+  PoolWork* pop_back_locked() noexcept {
+    const std::size_t n = size.load(std::memory_order_relaxed);
+    if (n == 0) return nullptr;
+    PoolWork* w = ring[(first + n - 1) & mask()];
+    size.fetch_sub(1, std::memory_order_relaxed);
+    return w;
+  }
+  /// Detaches every item as a next-linked list (for shutdown/broken).
+  PoolWork* take_all_locked() noexcept {
+    PoolWork* all = nullptr;
+    while (PoolWork* w = pop_back_locked()) {
+      w->next = all;
+      all = w;
+    }
     return all;
   }
   bool looks_empty() const noexcept { return size.load(std::memory_order_seq_cst) == 0; }
@@ -102,7 +136,7 @@ std::string describe_current_exception() {
 class ThreadPoolCore final : public WaitHelper {
  public:
   struct alignas(64) Worker {
-    WorkDeque local;
+    LocalDeque local;
     std::thread thread;
     std::size_t index = 0;
   };
@@ -187,7 +221,7 @@ class ThreadPoolCore final : public WaitHelper {
   static void drain(PoolWork* list, F f) noexcept {
     while (list) {
       PoolWork* next = list->next;
-      list->next = list->prev = nullptr;
+      list->next = nullptr;
       f(list);
       list = next;
     }
@@ -371,7 +405,7 @@ class ThreadPoolCore final : public WaitHelper {
 
   ThreadPoolConfig config_;
   std::vector<Worker> workers_;
-  WorkDeque global_;
+  GlobalQueue global_;
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> broken_{false};
   std::atomic<int> searching_{0};

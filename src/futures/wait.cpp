@@ -1,4 +1,8 @@
-// futures::wait() and as_completed(): one listener per future feeding a futex-backed counter.
+// futures::wait() and as_completed().
+//
+// ALL_COMPLETED needs no listeners: waiting on each future in turn is cheapest. The other modes
+// register one listener per pending future; a listener wakes the (single) waiting thread only
+// when the condition is met, and only issues a futex wake when that thread actually sleeps.
 #include "concur/detail/wait_core.hpp"
 
 #include <climits>
@@ -15,35 +19,56 @@ bool failed(const FutureStateBase& s) {
   return s.status() == Status::finished && s.stored_exception() != nullptr;
 }
 
-/// Sleeps on `events` until it changes or the deadline passes; on a pool worker, runs queued
-/// pool work first. Returns false on timeout.
-bool wait_for_event(std::atomic<std::uint32_t>& events, std::uint32_t seen,
-                    std::optional<Clock::time_point> deadline) {
-  if (WaitHelper* helper = current_wait_helper()) {
-    while (events.load(std::memory_order_acquire) == seen) {
-      if (deadline && Clock::now() >= *deadline) return false;
-      if (!helper->help_one()) break;
-    }
-    if (events.load(std::memory_order_acquire) != seen) return true;
+/// A single-consumer event counter: bit 0 = the consumer sleeps; the rest counts notify() calls.
+class Signal {
+ public:
+  std::uint32_t seen() const noexcept { return word_.load(std::memory_order_acquire) & ~1u; }
+  void notify() noexcept {
+    if (word_.fetch_add(2, std::memory_order_acq_rel) & 1u) futex_wake(word_, 1);
   }
-  if (deadline && Clock::now() >= *deadline) return false;
-  futex_wait(events, seen, deadline);
-  return true;
-}
+  /// Waits until notify() was called after `seen` was read, or the deadline passes (false).
+  /// On a pool worker, runs queued pool work first.
+  bool wait(std::uint32_t seen, std::optional<Clock::time_point> deadline) noexcept {
+    if (WaitHelper* helper = current_wait_helper()) {
+      while (this->seen() == seen) {
+        if (deadline && Clock::now() >= *deadline) return false;
+        if (!helper->help_one()) break;
+      }
+    }
+    std::uint32_t w = word_.load(std::memory_order_acquire);
+    bool in_time = true;
+    while ((w & ~1u) == seen && in_time) {
+      if (!(w & 1u)) {
+        if (!word_.compare_exchange_weak(w, w | 1u, std::memory_order_acq_rel)) continue;
+        w |= 1u;
+      }
+      in_time = futex_wait(word_, w, deadline);
+      w = word_.load(std::memory_order_acquire);
+    }
+    word_.fetch_and(~1u, std::memory_order_relaxed);
+    return (w & ~1u) != seen;
+  }
+
+ private:
+  std::atomic<std::uint32_t> word_{0};
+};
 
 struct Counter {
-  std::atomic<std::uint32_t> events{0};
+  WaitCondition cond = WaitCondition::all_completed;
+  std::size_t pending = 0;  // futures with a listener
   std::atomic<std::size_t> done{0};
   std::atomic<std::size_t> failed{0};
+  Signal signal;
 };
 
 struct CountingListener final : Listener {
   Counter* counter = nullptr;
   void on_done(FutureStateBase& s) noexcept override {
-    if (failed(s)) counter->failed.fetch_add(1, std::memory_order_relaxed);
-    counter->done.fetch_add(1, std::memory_order_relaxed);
-    counter->events.fetch_add(1, std::memory_order_release);
-    futex_wake(counter->events, INT_MAX);
+    const bool bad = failed(s);
+    if (bad) counter->failed.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t done = counter->done.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (counter->cond == WaitCondition::first_completed || bad || done == counter->pending)
+      counter->signal.notify();
   }
 };
 
@@ -53,35 +78,54 @@ std::vector<char> wait_states(const std::vector<FutureStateBase*>& states, WaitC
                               std::optional<Clock::time_point> deadline) {
   const std::size_t n = states.size();
   std::vector<char> flags(n, 0);
-  auto satisfied = [&](std::size_t done, std::size_t failed_count) {
-    switch (cond) {
-      case WaitCondition::first_completed: return done > 0 || n == 0;
-      case WaitCondition::first_exception: return failed_count > 0 || done == n;
-      case WaitCondition::all_completed: return done == n;
-    }
-    return true;
+  auto collect = [&] {
+    for (std::size_t i = 0; i < n; ++i) flags[i] = states[i]->done() ? 1 : 0;
+    return flags;
   };
 
+  if (cond == WaitCondition::all_completed) {
+    for (FutureStateBase* s : states)
+      if (!s->wait_until(deadline)) break;
+    return collect();
+  }
+
+  // Already satisfied?
+  std::size_t done = 0;
+  for (FutureStateBase* s : states) {
+    if (!s->done()) continue;
+    if (cond == WaitCondition::first_completed || failed(*s)) return collect();
+    ++done;
+  }
+  if (done == n) return collect();
+
   Counter counter;
+  counter.cond = cond;
   std::vector<CountingListener> listeners(n);
-  std::size_t already = 0, already_failed = 0;
+  std::vector<char> registered(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
     listeners[i].counter = &counter;
-    if (!states[i]->add_listener(&listeners[i])) {
-      ++already;
-      if (failed(*states[i])) ++already_failed;
+    if (states[i]->add_listener(&listeners[i])) {
+      registered[i] = 1;
+      ++counter.pending;
     }
   }
+  // Listeners read `pending` only when they fire; completions between add_listener() calls are
+  // covered by re-checking the states below before sleeping.
   for (;;) {
-    const std::uint32_t seen = counter.events.load(std::memory_order_acquire);
-    const std::size_t done = already + counter.done.load(std::memory_order_relaxed);
-    const std::size_t failed_count = already_failed + counter.failed.load(std::memory_order_relaxed);
-    if (satisfied(done, failed_count)) break;
-    if (!wait_for_event(counter.events, seen, deadline)) break;
+    const std::uint32_t seen = counter.signal.seen();
+    std::size_t now_done = 0;
+    bool stop = false;
+    for (FutureStateBase* s : states) {
+      if (!s->done()) continue;
+      ++now_done;
+      if (cond == WaitCondition::first_completed || failed(*s)) stop = true;
+    }
+    if (stop || now_done == n) break;
+    if (!counter.signal.wait(seen, deadline)) break;
   }
-  for (std::size_t i = 0; i < n; ++i) states[i]->remove_listener(&listeners[i]);
-  for (std::size_t i = 0; i < n; ++i) flags[i] = states[i]->done() ? 1 : 0;
-  return flags;
+  for (std::size_t i = 0; i < n; ++i)
+    if (registered[i]) states[i]->remove_listener(&listeners[i]);
+  return collect();
 }
 
 struct CompletionQueue::Impl {
@@ -93,8 +137,7 @@ struct CompletionQueue::Impl {
         std::lock_guard lock(owner->mutex);
         owner->ready.push_back(index);
       }
-      owner->events.fetch_add(1, std::memory_order_release);
-      futex_wake(owner->events, INT_MAX);
+      owner->signal.notify();
     }
   };
 
@@ -102,7 +145,7 @@ struct CompletionQueue::Impl {
   std::vector<Node> nodes;
   std::mutex mutex;
   std::deque<std::size_t> ready;
-  std::atomic<std::uint32_t> events{0};
+  Signal signal;
   std::size_t yielded = 0;
 };
 
@@ -130,7 +173,7 @@ std::optional<std::size_t> CompletionQueue::next(std::optional<Clock::time_point
   Impl& q = *impl_;
   if (q.yielded == q.states.size()) return std::nullopt;
   for (;;) {
-    const std::uint32_t seen = q.events.load(std::memory_order_acquire);
+    const std::uint32_t seen = q.signal.seen();
     {
       std::lock_guard lock(q.mutex);
       if (!q.ready.empty()) {
@@ -140,7 +183,7 @@ std::optional<std::size_t> CompletionQueue::next(std::optional<Clock::time_point
         return i;
       }
     }
-    if (!wait_for_event(q.events, seen, deadline)) {
+    if (!q.signal.wait(seen, deadline)) {
       throw TimeoutError(std::to_string(q.states.size() - q.yielded) + " (of " +
                          std::to_string(q.states.size()) + ") futures unfinished");
     }

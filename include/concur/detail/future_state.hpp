@@ -1,8 +1,9 @@
 // concur/detail/future_state.hpp — the shared state behind Future<T>, Promise<T> and pool tasks.
 //
-// One atomic 32-bit word holds the status plus two flags:
-//   LISTENERS — someone registered a callback or a multi-future waiter (take the mutex on completion)
+// One atomic 32-bit word holds the status plus three flags:
+//   LISTENERS — someone registered a callback or a multi-future waiter (lock the list on completion)
 //   SLEEPERS  — some thread sleeps in futex_wait on the word (issue a futex wake on completion)
+//   LOCKED    — a spin lock bit guarding the listener list (held for a few instructions only)
 // Completing a future nobody waits on is therefore one atomic exchange: no lock, no system call.
 // Memory ordering: the completer writes the value/exception, then publishes FINISHED with release;
 // every reader observes a terminal status with acquire before reading the value.
@@ -12,7 +13,6 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <type_traits>
@@ -88,6 +88,7 @@ class FutureStateBase {
   static constexpr std::uint32_t kStatusMask = 7;
   static constexpr std::uint32_t kListeners = 8;
   static constexpr std::uint32_t kSleepers = 16;
+  static constexpr std::uint32_t kLocked = 32;
 
   FutureStateBase() noexcept = default;
   FutureStateBase(const FutureStateBase&) = delete;
@@ -161,13 +162,14 @@ class FutureStateBase {
   friend class FutureStateAccess;
   void complete_as(Status s) noexcept;
   void notify_listeners() noexcept;
+  void lock_listeners() noexcept;
+  void unlock_listeners() noexcept;
 
+  // 32 bytes in all (with the vtable pointer): a pending future is cheap to keep around.
   std::atomic<std::uint32_t> refs_{1};
   mutable std::atomic<std::uint32_t> word_{0};
   std::exception_ptr exception_;
-  std::mutex listeners_mutex_;
-  Listener* head_ = nullptr;
-  Listener* tail_ = nullptr;
+  Listener* head_ = nullptr;  // newest first; notified in registration order
 };
 
 /// Typed storage for a result of type T (no storage for void).
@@ -176,7 +178,8 @@ class FutureState : public FutureStateBase {
  public:
   FutureState() noexcept {}
   ~FutureState() override {
-    if (has_value_) value_.~T();
+    // A value exists exactly when the future finished without an exception.
+    if (status(std::memory_order_relaxed) == Status::finished && !stored_exception()) value_.~T();
   }
 
   /// Stores the value and completes. Throws InvalidStateError if already done/cancelled.
@@ -195,7 +198,6 @@ class FutureState : public FutureStateBase {
       set_claimed_exception(std::current_exception());
       return true;
     }
-    has_value_ = true;
     publish_finished();
     return true;
   }
@@ -209,7 +211,6 @@ class FutureState : public FutureStateBase {
   union {
     T value_;
   };
-  bool has_value_ = false;
 };
 
 template <>

@@ -17,8 +17,7 @@ namespace concur::detail {
 /// A unit of queued work. The queue owns one reference to the object behind it.
 class PoolWork {
  public:
-  PoolWork* next = nullptr;
-  PoolWork* prev = nullptr;
+  PoolWork* next = nullptr;  // link in the global FIFO
   /// Runs the call unless it was cancelled, completes its future, drops the queue's reference.
   virtual void run(const std::stop_token& pool_stop) noexcept = 0;
   /// Cancels the future (shutdown(cancel_futures)) and drops the queue's reference.
