@@ -99,6 +99,20 @@ CONCUR_TASK(ptest::init_fails);
 
 int not_registered(int x) { return x; }
 
+// Writes bytes that are not a frame onto the worker's channel (fd 3), as memory corruption might.
+int write_garbage(int truncated) {
+  if (truncated) {
+    const char partial[10] = {0x43, 0x43, 0x52, 0x31, 1, 3, 0, 0, 0, 0};  // a header cut short
+    [[maybe_unused]] auto n = ::write(3, partial, sizeof partial);
+    std::_Exit(0);
+  }
+  const char junk[] = "this is not a concur frame, just garbage bytes!!";
+  [[maybe_unused]] auto n = ::write(3, junk, sizeof junk);
+  ::pause();
+  return 0;
+}
+CONCUR_TASK(ptest::write_garbage);
+
 }  // namespace ptest
 
 TEST(ProcessPoolExecutor, SubmitReturnsResult) {
@@ -271,4 +285,21 @@ TEST(ProcessPoolExecutor, MemoryLimitIsBrokenProcessPool) {
     EXPECT_NE(std::string(e.what()).find("memory limit"), std::string::npos) << e.what();
   }
   EXPECT_EQ(pool.submit(ptest::add, 1, 2).result(), 3);
+}
+
+TEST(ProcessPoolExecutor, GarbageOnTheChannelIsAClearError) {
+  ProcessPoolExecutor pool({.max_workers = 1});
+  for (int truncated : {0, 1}) {
+    auto f = pool.submit(ptest::write_garbage, truncated);
+    try {
+      f.result(60s);
+      ADD_FAILURE();
+    } catch (const BrokenProcessPool& e) {
+      const std::string msg = e.what();
+      EXPECT_TRUE(msg.find("garbage") != std::string::npos || msg.find("truncated") != std::string::npos) << msg;
+    }
+    EXPECT_EQ(pool.submit(ptest::add, 1, 2).result(60s), 3);  // the pool replaced the worker
+  }
+  pool.shutdown();
+  EXPECT_TRUE(ptest::no_children());
 }

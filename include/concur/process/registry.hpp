@@ -55,6 +55,7 @@
 #include <utility>
 
 #include "concur/error.hpp"
+#include "concur/process/frame.hpp"  // ProtocolError
 
 namespace concur::process {
 
@@ -65,7 +66,7 @@ namespace concur::process {
 /// and it is default-constructible.
 template <class T>
 inline constexpr bool is_serializable_v =
-    std::is_default_constructible_v<T> &&
+    !std::is_pointer_v<T> && std::is_default_constructible_v<T> &&
     cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
     cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
 
@@ -122,7 +123,7 @@ void serialize_into(std::string& out, const T&... values) {
 }
 
 /// Loads `values...` (in the order serialize_into saved them) from `bytes`. Throws ProtocolError
-/// (from concur/process/frame.hpp's family: a concur::Error) when the bytes do not decode.
+/// when the bytes do not decode.
 template <class... T>
 void deserialize_from(std::string_view bytes, T&... values) {
   (require_serializable<T>(), ...);
