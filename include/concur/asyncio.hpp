@@ -3,6 +3,11 @@
 #pragma once
 
 #include "concur/asyncio/event_loop.hpp"
+#include "concur/asyncio/locks.hpp"
+#include "concur/asyncio/queues.hpp"
 #include "concur/asyncio/streams.hpp"
 #include "concur/asyncio/subprocess.hpp"
 #include "concur/asyncio/task.hpp"
+#include "concur/asyncio/taskgroups.hpp"
+#include "concur/asyncio/tasks.hpp"
+#include "concur/asyncio/threads.hpp"

@@ -140,8 +140,9 @@ void EventLoop::grow_ring() {
   ring_tail_ = n;
 }
 
-void EventLoop::post_threadsafe(detail::CallbackNode* n) {
-  auto& r = *remote_;
+void EventLoop::post_threadsafe(detail::CallbackNode* n) { detail::post_remote(*remote_, n); }
+
+void detail::post_remote(Remote& r, CallbackNode* n) {
   std::unique_lock lk(r.m);
   if (r.closed) {
     lk.unlock();

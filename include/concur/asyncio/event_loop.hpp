@@ -121,6 +121,14 @@ class TimerCallback final : public TimerCallbackBase {
 };
 
 struct Remote;
+/// Queues n (adopting its reference) on the loop behind r, from any thread; dropped if closed.
+void post_remote(Remote& r, CallbackNode* n);
+/// Runs fn() on the loop behind r (from any thread); a no-op once that loop is closed. Holding
+/// the shared Remote, unlike the EventLoop&, stays valid after the loop is destroyed.
+template <class F>
+void post_threadsafe(const std::shared_ptr<Remote>& r, F fn) {
+  post_remote(*r, new Callback<F>(std::move(fn)));
+}
 
 }  // namespace detail
 
@@ -265,6 +273,8 @@ class EventLoop {
   /// futures::Future, which is awaitable.
   template <class Executor, class F, class... Args>
   auto run_in_executor(Executor* executor, F fn, Args... args);
+  template <class F, class... Args>
+  auto run_in_executor(std::nullptr_t, F fn, Args... args);
 
   // ---- for awaitables and I/O code (not Python API) -------------------------------------
   /// Cancels every live task (run()'s shutdown) and runs until they have all finished.
@@ -279,6 +289,8 @@ class EventLoop {
   }
   detail::TaskBase* current_task() const noexcept { return current_; }
   int epoll_fd() const noexcept { return epfd_; }
+  /// The loop's cross-thread endpoint (see detail::post_threadsafe).
+  const std::shared_ptr<detail::Remote>& remote() const noexcept { return remote_; }
   /// The default executor's (type-erased) owner, created on first use.
   std::shared_ptr<void>& default_executor_slot() noexcept { return default_executor_; }
 
