@@ -259,9 +259,13 @@ class ProcessPoolCore {
       std::lock_guard lock(mu_);
       if (!broken_.empty()) return;
       while (!queue_.empty()) {
+        // A second call is queued behind a running one only while plenty of work waits: near the
+        // end, calls go to whichever worker is idle first (list scheduling), so a long call never
+        // holds a short one hostage while another worker idles.
+        const std::size_t depth = queue_.size() > workers_.size() ? kDepth : 1;
         Worker* best = nullptr;
         for (auto& w : workers_) {
-          if (!w->ready || w->retiring || !w->kill_reason.empty() || w->sent.size() >= kDepth) continue;
+          if (!w->ready || w->retiring || !w->kill_reason.empty() || w->sent.size() >= depth) continue;
           if (!best || w->sent.size() < best->sent.size()) best = w.get();
         }
         if (!best) break;

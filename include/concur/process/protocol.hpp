@@ -23,7 +23,8 @@ namespace concur::process {
 /// One call's result in a Result frame: the encoded return value, or the exception it threw.
 struct CallOutcome {
   bool ok = false;
-  std::string value;      ///< serialize_into() of the result (empty for void)
+  std::string_view value; ///< serialize_into() of the result (empty for void); a view into the
+                          ///< Result payload passed to parse_result(), valid while it lives
   RemoteException error;  ///< when !ok
 };
 

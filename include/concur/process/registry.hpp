@@ -43,7 +43,9 @@
 #include <cereal/types/utility.hpp>
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
+#include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <istream>
 #include <ostream>
 #include <streambuf>
@@ -116,6 +118,12 @@ class ViewBuf final : public std::streambuf {
 template <class... T>
 void serialize_into(std::string& out, const T&... values) {
   (require_serializable<T>(), ...);
+  if constexpr ((std::is_arithmetic_v<T> && ...)) {
+    // cereal's binary archive stores an arithmetic value as its raw bytes: same wire format,
+    // without building a std::ostream per call.
+    (out.append(reinterpret_cast<const char*>(&values), sizeof(T)), ...);
+    return;
+  }
   detail::StringAppendBuf buf(out);
   std::ostream os(&buf);
   cereal::BinaryOutputArchive ar(os);
@@ -127,6 +135,14 @@ void serialize_into(std::string& out, const T&... values) {
 template <class... T>
 void deserialize_from(std::string_view bytes, T&... values) {
   (require_serializable<T>(), ...);
+  if constexpr ((std::is_arithmetic_v<T> && ...)) {
+    if (bytes.size() < (sizeof(T) + ... + 0)) {
+      detail::throw_decode_error(typeid(std::tuple<T...>).name(), std::length_error("truncated input"));
+    }
+    std::size_t at = 0;
+    ((std::memcpy(&values, bytes.data() + at, sizeof(T)), at += sizeof(T)), ...);
+    return;
+  }
   detail::ViewBuf buf(bytes);
   std::istream is(&buf);
   try {
