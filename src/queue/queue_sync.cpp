@@ -1,4 +1,4 @@
-// The compiled core of concur::queue's waiting: futex sleep/wake and the CPU relax hint.
+// The compiled core of concur::queue's waiting: futex sleep and wake.
 #include "concur/detail/queue_sync.hpp"
 
 #include <linux/futex.h>
@@ -7,10 +7,6 @@
 
 #include <cerrno>
 #include <ctime>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace concur::detail {
 
@@ -39,14 +35,6 @@ bool queue_futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
 
 void queue_futex_wake(std::atomic<std::uint32_t>& word, int n) noexcept {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
-}
-
-void queue_cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
 }
 
 }  // namespace concur::detail

@@ -29,8 +29,6 @@ bool queue_futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
                       const std::optional<std::chrono::steady_clock::time_point>& deadline) noexcept;
 /// Wakes up to n sleepers of `word`.
 void queue_futex_wake(std::atomic<std::uint32_t>& word, int n) noexcept;
-/// One CPU relax hint (pause on x86, yield on ARM).
-void queue_cpu_relax() noexcept;
 
 /// A futex-based condition variable paired with an external std::mutex (see file comment).
 /// wait(), arm_one(), arm_all() and sleepers() require the mutex; wake_*() and interrupt() do not.
