@@ -384,8 +384,8 @@ void EventLoop::run_until_done(detail::TaskBase* t) {
 
 void EventLoop::cancel_all_tasks() {
   if (closed_ || live_tasks_ == 0) return;
-  for (detail::TaskBase* t = tasks_head_; t; t = t->next_task_) t->cancel();
   detail::LoopScope scope(this);
+  for (detail::TaskBase* t = tasks_head_; t; t = t->next_task_) t->cancel();
   running_ = true;
   struct Reset {
     EventLoop* l;

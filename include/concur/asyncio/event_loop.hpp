@@ -234,9 +234,9 @@ class EventLoop {
   /// Schedules a coroutine as a Task (or returns the task if it is one already). The loop keeps
   /// the task alive until it finishes. Throws RuntimeError if the coroutine is being awaited.
   template <class T>
-  Task<T> create_task(Task<T> coro, TaskOptions options = {}) {
+  ScheduledTask<T> create_task(Task<T> coro, TaskOptions options = {}) {
     adopt(coro.promise(), std::move(options.name));
-    return coro;
+    return ScheduledTask<T>(std::move(coro));
   }
 
   /// Runs the loop until `task` finishes; returns its result or rethrows its exception.
@@ -342,7 +342,7 @@ EventLoop& get_running_loop();
 
 /// Python's asyncio.create_task(coro, name=...), on the running loop.
 template <class T>
-Task<T> create_task(Task<T> coro, TaskOptions options = {}) {
+ScheduledTask<T> create_task(Task<T> coro, TaskOptions options = {}) {
   return get_running_loop().create_task(std::move(coro), std::move(options));
 }
 

@@ -390,6 +390,15 @@ class [[nodiscard]] Task {
   promise_type* p_ = nullptr;
 };
 
+/// What create_task() returns: a Task<T> that may be discarded (fire and forget — the loop keeps
+/// the task alive), unlike a lazy Task, whose discarding is a compile-time warning.
+template <class T>
+class ScheduledTask : public Task<T> {
+ public:
+  ScheduledTask() noexcept = default;
+  explicit ScheduledTask(Task<T> t) noexcept : Task<T>(std::move(t)) {}
+};
+
 namespace detail {
 template <class T>
 Task<T> TaskPromise<T>::get_return_object() noexcept {

@@ -51,9 +51,9 @@ class TaskGroup {
   /// Schedules coro as a task of the group. Throws RuntimeError if the group has finished or
   /// is shutting down after a failure (the coroutine is then dropped without running).
   template <class T>
-  Task<T> create_task(Task<T> coro, TaskOptions options = {}) {
+  ScheduledTask<T> create_task(Task<T> coro, TaskOptions options = {}) {
     check_open(coro.promise());
-    Task<T> t = get_running_loop().create_task(std::move(coro), std::move(options));
+    ScheduledTask<T> t = get_running_loop().create_task(std::move(coro), std::move(options));
     add(t.promise());
     return t;
   }

@@ -63,10 +63,12 @@ struct WaitResult {
 
 namespace detail {
 
-template <class A>
-struct is_task : std::false_type {};
 template <class T>
-struct is_task<Task<T>> : std::true_type {};
+std::true_type is_task_test(const Task<T>*);
+std::false_type is_task_test(const void*);
+/// True for Task<T> and ScheduledTask<T>.
+template <class A>
+struct is_task : decltype(is_task_test(static_cast<const A*>(nullptr))) {};
 
 /// The result type of `co_await a` for an awaitable A (Task<T> -> T).
 template <class A>
@@ -95,7 +97,7 @@ template <class A>
 auto to_task(A&& aw) {
   using D = std::remove_cvref_t<A>;
   if constexpr (is_task<D>::value) {
-    return D(std::forward<A>(aw));
+    return Task<typename D::value_type>(std::forward<A>(aw));
   } else {
     return await_as_task<await_result_t<D>>(D(std::forward<A>(aw)));
   }
@@ -187,7 +189,7 @@ void rethrow_first_failure(MultiWait& w, Tasks& tasks) {
 
 template <class... T>
 Task<std::tuple<void_to_monostate<T>...>> gather_tuple(Task<T>... tasks) {
-  (void)std::initializer_list<int>{(create_task(tasks), 0)...};
+  (void)std::initializer_list<int>{((void)create_task(tasks), 0)...};
   TaskBase* ptrs[sizeof...(T) + 1] = {tasks.promise()...};
   {
     MultiWait w(ptrs, sizeof...(T), MultiWait::Mode::first_failure, true, std::nullopt);
@@ -204,7 +206,7 @@ Task<std::tuple<void_to_monostate<T>...>> gather_tuple(Task<T>... tasks) {
 template <class... T>
 Task<std::tuple<std::variant<void_to_monostate<T>, std::exception_ptr>...>> gather_tuple_outcomes(
     Task<T>... tasks) {
-  (void)std::initializer_list<int>{(create_task(tasks), 0)...};
+  (void)std::initializer_list<int>{((void)create_task(tasks), 0)...};
   TaskBase* ptrs[sizeof...(T) + 1] = {tasks.promise()...};
   {
     MultiWait w(ptrs, sizeof...(T), MultiWait::Mode::all, true, std::nullopt);

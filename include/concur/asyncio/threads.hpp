@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -118,14 +119,23 @@ asyncio::detail::FutureAwaiter<T> operator co_await(Future<T> f) noexcept {
 
 namespace concur::asyncio {
 
+namespace detail {
+/// fn(args...) as one nullary callable (the executor sees no arguments).
+template <class F, class... Args>
+auto bind_call(F fn, Args... args) {
+  return [fn = std::move(fn), args...]() mutable { return std::invoke(fn, std::move(args)...); };
+}
+}  // namespace detail
+
 template <class Executor, class F, class... Args>
 auto EventLoop::run_in_executor(Executor* executor, F fn, Args... args) {
-  if (executor == nullptr) return detail::default_executor(*this).submit(std::move(fn), std::move(args)...);
-  return executor->submit(std::move(fn), std::move(args)...);
+  auto call = detail::bind_call(std::move(fn), std::move(args)...);
+  if (executor == nullptr) return detail::default_executor(*this).submit(std::move(call));
+  return executor->submit(std::move(call));
 }
 template <class F, class... Args>
 auto EventLoop::run_in_executor(std::nullptr_t, F fn, Args... args) {
-  return detail::default_executor(*this).submit(std::move(fn), std::move(args)...);
+  return detail::default_executor(*this).submit(detail::bind_call(std::move(fn), std::move(args)...));
 }
 
 /// Python's asyncio.to_thread(fn, *args): runs fn(args...) on the default executor; the task
