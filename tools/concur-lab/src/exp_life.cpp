@@ -134,7 +134,7 @@ int life_child(const std::vector<std::string>& args) {
 #endif
 #if CONCUR_LAB_HAVE_QUEUE
     } else if (strategy == "queue") {
-      for (int i = 0; i < p.generations; ++i) grid = life_queue_step(grid, p);
+      grid = life_queue_run(grid, p);
 #endif
 #if CONCUR_LAB_HAVE_ASYNCIO
     } else if (strategy == "asyncio") {

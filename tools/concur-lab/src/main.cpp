@@ -13,6 +13,10 @@
 #include "lab.hpp"
 #include "report.hpp"
 
+#if CONCUR_LAB_HAVE_PROCESS
+#include <concur/futures/process_pool.hpp>
+#endif
+
 #ifndef CONCUR_LAB_PYTHON_DIR
 #define CONCUR_LAB_PYTHON_DIR "python"
 #endif
@@ -67,6 +71,9 @@ static std::string find_python_dir(const std::string& exe) {
 }
 
 int main(int argc, char** argv) {
+#if CONCUR_LAB_HAVE_PROCESS
+  concur::futures::process_worker_main(argc, argv);  // a ProcessPoolExecutor worker never returns
+#endif
   if (argc >= 2 && std::string(argv[1]) == "__child")
     return lab::run_child_mode(std::vector<std::string>(argv + 2, argv + argc));
 

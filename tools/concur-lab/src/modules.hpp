@@ -18,8 +18,8 @@ std::string flags_text(const std::map<std::string, std::string>& got, int not_fo
 #if CONCUR_LAB_HAVE_QUEUE
 /// The 1,000-item download -> resize -> upload pipeline on concur::queue::Queue.
 Sample queue_pipeline(long items);
-/// One Life generation through in_queue -> 5 game_logic workers -> out_queue.
-life::Grid life_queue_step(const life::Grid& g, const life::Params& p);
+/// p.generations Life steps through in_queue -> 5 game_logic worker threads -> out_queue.
+life::Grid life_queue_run(const life::Grid& g, const life::Params& p);
 #endif
 
 #if CONCUR_LAB_HAVE_SUBPROCESS
