@@ -494,7 +494,7 @@ class ProcessPoolCore {
         msg += "Does main() call concur::futures::process_worker_main(argc, argv) as its first line?";
       }
       break_pool(msg);
-      fail_items(orphans, broken(msg));
+      fail_items(orphans, [&] { return broken(msg); });
       return;
     }
     if (orphans.empty()) return;  // an idle worker left (recycled, or killed while idle)
@@ -516,13 +516,16 @@ class ProcessPoolCore {
         for (auto it = orphans.rbegin(); it != orphans.rend(); ++it) queue_.push_front(std::move(*it));
       }
     }
-    fail_items(to_cancel, std::make_exception_ptr(CancelledError("cancelled by shutdown(cancel_futures=true)")));
+    fail_items(to_cancel, [] { return std::make_exception_ptr(CancelledError("cancelled by shutdown(cancel_futures=true)")); });
   }
 
-  static void fail_items(std::deque<WorkItem>& items, const std::exception_ptr& e) {
+  // Each future gets its own exception object: futures completed together are consumed by
+  // different threads, and one shared object would be destroyed by whichever drops it last.
+  template <class MakeError>
+  static void fail_items(std::deque<WorkItem>& items, MakeError make) {
     for (auto& item : items) {
       for (std::size_t i = 0; i < item.sinks.size(); ++i) {
-        if (!item.started || item.live[i]) item.sinks[i]->set_exception(e);
+        if (!item.started || item.live[i]) item.sinks[i]->set_exception(make());
       }
     }
     items.clear();
@@ -537,7 +540,7 @@ class ProcessPoolCore {
       if (broken_.empty()) broken_ = msg;
       queued.swap(queue_);
     }
-    const auto e = broken(msg);
+    auto e = [&] { return broken(msg); };
     fail_items(queued, e);
     for (auto& w : workers_) {
       fail_items(w->sent, e);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "concur/futures/process_pool.hpp"
+#include "tsan_suppressions.hpp"
 
 namespace {
 int add(int a, int b) { return a + b; }

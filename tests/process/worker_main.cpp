@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "concur/futures/process_pool.hpp"
+#include "process/tsan_suppressions.hpp"
 
 int main(int argc, char** argv) {
   concur::futures::process_worker_main(argc, argv);
