@@ -149,6 +149,7 @@ class ThreadPoolCore final : public WaitHelper {
   ~ThreadPoolCore() { shutdown(true, false); }
 
   void submit(PoolWork* w) {
+    std::size_t queued = 0;
     Worker* self = tl_worker_;
     if (self && tl_core_ == this) {
       // From one of our own tasks: onto our own deque (no global contention). A shutdown racing
@@ -158,14 +159,16 @@ class ThreadPoolCore final : public WaitHelper {
         throw RuntimeError("cannot schedule new futures after shutdown");
       std::lock_guard lock(self->local.mutex);
       self->local.push_front_locked(w);
+      queued = self->local.size.load(std::memory_order_relaxed);
     } else {
       std::lock_guard lock(global_.mutex);
       if (broken_.load(std::memory_order_acquire)) throw_broken();
       if (shutdown_.load(std::memory_order_relaxed))
         throw RuntimeError("cannot schedule new futures after shutdown");
       global_.push_back_locked(w);
+      queued = global_.size.load(std::memory_order_relaxed);
     }
-    notify_after_push();
+    notify_after_push(queued);
   }
 
   void shutdown(bool wait, bool cancel_futures) {
@@ -189,20 +192,24 @@ class ThreadPoolCore final : public WaitHelper {
     }
     wake(INT_MAX);
     if (!wait) return;
-    std::vector<std::thread> to_join;
-    {
-      std::lock_guard lock(spawn_mutex_);
-      no_more_threads_ = true;
-      for (auto& worker : workers_) {
-        if (!worker.thread.joinable()) continue;
-        if (worker.thread.get_id() == std::this_thread::get_id()) {
-          worker.thread.detach();  // shutdown(wait) from our own task: cannot join ourselves
-          continue;
+    // Join until no thread is left: a worker may still start another one while queued work
+    // remains (see ensure_another_looks), and that one must run it before the pool is gone.
+    for (;;) {
+      std::vector<std::thread> to_join;
+      {
+        std::lock_guard lock(spawn_mutex_);
+        for (auto& worker : workers_) {
+          if (!worker.thread.joinable()) continue;
+          if (worker.thread.get_id() == std::this_thread::get_id()) {
+            worker.thread.detach();  // shutdown(wait) from our own task: cannot join ourselves
+            continue;
+          }
+          to_join.push_back(std::move(worker.thread));
         }
-        to_join.push_back(std::move(worker.thread));
       }
+      if (to_join.empty()) break;
+      for (auto& t : to_join) t.join();
     }
-    for (auto& t : to_join) t.join();
   }
 
   bool help_one() override {
@@ -239,15 +246,24 @@ class ThreadPoolCore final : public WaitHelper {
     return false;
   }
 
-  void notify_after_push() {
+  void notify_after_push(std::size_t queued) {
     // Dekker pairing with the idle protocol: the push above is a seq_cst RMW on a size counter;
     // an idle worker decrements `searching_` (seq_cst) before its last look at the queues.
-    if (searching_.load(std::memory_order_seq_cst) > 0) return;  // a searcher will find it
+    // Searchers will take up to one item each; more queued work than searchers needs another
+    // thread — a sleeper, or a new one (Python starts a thread whenever no idle one can take
+    // the call, so calls that block on each other still get up to max_workers threads).
+    const int searching = searching_.load(std::memory_order_seq_cst);
+    if (searching > 0 && queued <= static_cast<std::size_t>(searching)) return;
     if (sleeping_.load(std::memory_order_seq_cst) > 0) {
       wake(1);
       return;
     }
     maybe_start_thread();
+  }
+
+  void ensure_another_looks() {
+    if (sleeping_.load(std::memory_order_seq_cst) > 0) wake(1);
+    else maybe_start_thread();
   }
 
   void wake(int n) noexcept {
@@ -259,7 +275,7 @@ class ThreadPoolCore final : public WaitHelper {
     if (started_.load(std::memory_order_relaxed) >= workers_.size()) return;
     std::lock_guard lock(spawn_mutex_);
     const std::size_t i = started_.load(std::memory_order_relaxed);
-    if (i >= workers_.size() || no_more_threads_) return;
+    if (i >= workers_.size()) return;
     workers_[i].thread = std::thread([this, i] { worker_main(workers_[i]); });
     started_.store(i + 1, std::memory_order_release);
   }
@@ -364,6 +380,9 @@ class ThreadPoolCore final : public WaitHelper {
 
     for (;;) {
       if (PoolWork* w = find_work(self)) {
+        // This task may block; if work is left queued and nobody is looking for it, make sure
+        // another thread will (a sleeper, or a new one up to max_workers).
+        if (searching_.load(std::memory_order_seq_cst) == 0 && has_work()) ensure_another_looks();
         execute(w);
         continue;
       }
@@ -413,7 +432,6 @@ class ThreadPoolCore final : public WaitHelper {
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::size_t> started_{0};
   std::mutex spawn_mutex_;
-  bool no_more_threads_ = false;
   std::stop_source stop_;
 
   static thread_local Worker* tl_worker_;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <latch>
 #include <mutex>
 #include <numeric>
 #include <ranges>
@@ -281,4 +282,28 @@ TEST(ThreadPoolExecutor, SubmitFromManyThreads) {
     });
   for (auto& t : ts) t.join();
   EXPECT_EQ(sum.load(), 4L * 999 * 1000 / 2);
+}
+
+TEST(ThreadPoolExecutor, CallsThatWaitForEachOtherGetMaxWorkersThreads) {
+  // Python starts a thread per call while none is idle; five calls meeting at a latch need five
+  // threads even if a worker was busy looking for work when they were submitted.
+  for (int round = 0; round < 20; ++round) {
+    ThreadPoolExecutor pool({.max_workers = 5});
+    std::latch start(5);
+    std::vector<Future<void>> fs;
+    for (int i = 0; i < 5; ++i) fs.push_back(pool.submit([&start] { start.arrive_and_wait(); }));
+    for (auto& f : fs) f.result();
+    EXPECT_EQ(pool.thread_count(), 5u);
+  }
+}
+
+TEST(ThreadPoolExecutor, ShutdownWithoutWaitStillRunsEverything) {
+  std::atomic<int> ran{0};
+  std::latch start(3);
+  {
+    ThreadPoolExecutor pool({.max_workers = 3});
+    for (int i = 0; i < 3; ++i) pool.submit([&] { start.arrive_and_wait(); ++ran; });
+    pool.shutdown({.wait = false});
+  }
+  EXPECT_EQ(ran.load(), 3);
 }
