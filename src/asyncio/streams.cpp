@@ -93,6 +93,10 @@ StreamWriter StreamTransport::make_writer(UniqueFd fd) {
   return StreamWriter(std::make_shared<StreamTransport>(std::move(fd), Kind::write_pipe, DEFAULT_STREAM_LIMIT));
 }
 
+void StreamTransport::maybe_release() {
+  if (closing_ && lost_ && waiting_ == 0) release_fd();
+}
+
 void StreamTransport::release_fd() {
   if (released_) return;
   released_ = true;
@@ -144,9 +148,9 @@ bool StreamTransport::fill_once() {
       std::memcpy(rbuf_.data() + rend_, t_scratch, extra);
       rend_ += extra;
     }
-    // A short read on a stream means the kernel queue is now empty: wait for the next edge
-    // rather than spending a syscall to learn EAGAIN.
-    if (got < room + kScratchSize) read_ready_ = false;
+    // A short read means the queue is empty *now*, but not that no edge is owed: the peer's
+    // FIN/HUP may have been folded into the edge that woke us. So the next read still tries the
+    // syscall first (EAGAIN then clears read_ready_).
     return true;
   }
   if (n == 0) {
@@ -174,7 +178,7 @@ Task<void> StreamTransport::fill() {
       co_await watch_->readable();
     }
     read_ready_ = true;
-    if (closing_ && lost_ && waiting_ == 0) release_fd();
+    maybe_release();
   }
 }
 
@@ -338,6 +342,7 @@ Task<void> StreamTransport::flush_in_background(std::shared_ptr<StreamTransport>
       co_await watch_->writable();
       write_ready_ = true;
     }
+    maybe_release();
   } catch (...) {
     // Cancelled (the loop is shutting down): the bytes cannot go out any more.
     flushing_ = false;
@@ -414,8 +419,11 @@ void StreamTransport::close() {
 void StreamTransport::finish_close() {
   lost_ = true;
   if (!released_) {
-    if (kind_ == Kind::socket) ::shutdown(fd_.get(), SHUT_RDWR);  // wakes a suspended reader: EOF
-    if (waiting_ == 0) release_fd();
+    if (waiting_ == 0) {
+      release_fd();  // a plain close(), as Python's transport (SO_LINGER 0 then sends RST)
+    } else if (kind_ == Kind::socket) {
+      ::shutdown(fd_.get(), SHUT_RDWR);  // wakes the suspended task, which then releases the fd
+    }
   }
   drain_ok_.set();
   closed_.set();
@@ -572,10 +580,17 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 };
 
 // Name resolution off the loop: numeric hosts at once, names on a helper thread.
+// The blocking job, built outside any coroutine: g++ 12 miscompiles a lambda that captures a
+// coroutine's by-value std::string parameter (the copy keeps pointing into the frame).
+std::function<std::vector<ResolvedAddress>()> resolve_job(const std::string& host, std::uint16_t port, int family,
+                                                          bool passive) {
+  return [host, port, family, passive] { return resolve(host, port, family, passive); };
+}
+
 Task<std::vector<ResolvedAddress>> resolve_async(std::string host, std::uint16_t port, int family, bool passive) {
   if (auto fast = resolve_numeric(host, port, family, passive)) co_return std::move(*fast);
-  co_return co_await run_blocking<std::vector<ResolvedAddress>>(
-      [host, port, family, passive] { return resolve(host, port, family, passive); });
+  auto job = resolve_job(host, port, family, passive);
+  co_return co_await run_blocking<std::vector<ResolvedAddress>>(std::move(job));
 }
 
 Task<UniqueFd> connect_to(const ResolvedAddress& a, const std::optional<std::pair<std::string, std::uint16_t>>& local) {

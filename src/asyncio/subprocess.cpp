@@ -138,6 +138,19 @@ void Process::kill() { send_signal(SIGKILL); }
 
 }  // namespace subprocess
 
+namespace {
+Task<subprocess::Process> ready_process(std::shared_ptr<detail::ProcessState> state, StreamWriter in, StreamReader out,
+                                        StreamReader err) {
+  subprocess::Process p(std::move(state));
+  p.stdin_ = std::move(in);
+  p.stdout_ = std::move(out);
+  p.stderr_ = std::move(err);
+  co_return p;
+}
+}  // namespace
+
+// Not a coroutine itself: spawning never suspends, and keeping the options out of a coroutine
+// frame sidesteps g++ 12's mishandling of by-value aggregate parameters of coroutines.
 Task<subprocess::Process> create_subprocess_exec(std::string program, std::vector<std::string> args,
                                                  CreateSubprocessOptions options) {
   namespace spawn = concur::detail::spawn;
@@ -168,19 +181,20 @@ Task<subprocess::Process> create_subprocess_exec(std::string program, std::vecto
   auto state = std::make_shared<detail::ProcessState>();
   state->pid = child.pid;
   state->pidfd = std::move(child.pidfd);
-  subprocess::Process p(state);
+  StreamWriter in;
+  StreamReader out, err;
   try {
-    if (child.stdin_) p.stdin_ = detail::StreamTransport::make_writer(detail::nonblocking(std::move(child.stdin_)));
+    if (child.stdin_) in = detail::StreamTransport::make_writer(detail::nonblocking(std::move(child.stdin_)));
     if (child.stdout_)
-      p.stdout_ = detail::StreamTransport::make_reader(detail::nonblocking(std::move(child.stdout_)), options.limit);
+      out = detail::StreamTransport::make_reader(detail::nonblocking(std::move(child.stdout_)), options.limit);
     if (child.stderr_)
-      p.stderr_ = detail::StreamTransport::make_reader(detail::nonblocking(std::move(child.stderr_)), options.limit);
+      err = detail::StreamTransport::make_reader(detail::nonblocking(std::move(child.stderr_)), options.limit);
   } catch (...) {
     spawn::reap_in_background(state->pid, std::move(state->pidfd));
     throw;
   }
   (void)create_task(detail::watch_child(state));
-  co_return p;
+  return ready_process(std::move(state), std::move(in), std::move(out), std::move(err));
 }
 
 }  // namespace concur::asyncio

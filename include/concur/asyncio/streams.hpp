@@ -51,7 +51,7 @@ class IncompleteReadError : public Error {
   /// The bytes read before EOF.
   std::string partial;
   /// How many bytes were expected (nullopt: readuntil's "until the separator").
-  std::optional<std::size_t> expected;
+  std::optional<std::size_t> expected{};
 };
 
 /// readuntil() hit the reader's limit before finding the separator (Python:
@@ -163,9 +163,9 @@ struct OpenConnectionOptions {
   std::size_t limit = DEFAULT_STREAM_LIMIT;
   int family = AF_UNSPEC;
   /// A connected stream socket to use instead of host/port; the stream takes ownership.
-  std::optional<int> sock;
+  std::optional<int> sock{};
   /// (host, port) to bind the local end to.
-  std::optional<std::pair<std::string, std::uint16_t>> local_addr;
+  std::optional<std::pair<std::string, std::uint16_t>> local_addr{};
 };
 
 /// Python: asyncio.start_server(cb, host, port, *, limit, family, sock, backlog, reuse_address,
@@ -174,9 +174,9 @@ struct StartServerOptions {
   std::size_t limit = DEFAULT_STREAM_LIMIT;
   int family = AF_UNSPEC;
   /// A listening socket to serve instead of binding host/port; the server takes ownership.
-  std::optional<int> sock;
+  std::optional<int> sock{};
   int backlog = 100;
-  std::optional<bool> reuse_address;  ///< default: true (TCP)
+  std::optional<bool> reuse_address{};  ///< default: true (TCP)
   bool reuse_port = false;
   bool start_serving = true;
 };
@@ -184,14 +184,14 @@ struct StartServerOptions {
 /// Python: asyncio.open_unix_connection(path, *, limit, sock).
 struct OpenUnixConnectionOptions {
   std::size_t limit = DEFAULT_STREAM_LIMIT;
-  std::optional<int> sock;
+  std::optional<int> sock{};
 };
 
 /// Python: asyncio.start_unix_server(cb, path, *, limit, sock, backlog, start_serving,
 /// cleanup_socket) — cleanup_socket (3.13) unlinks the path when the server closes.
 struct StartUnixServerOptions {
   std::size_t limit = DEFAULT_STREAM_LIMIT;
-  std::optional<int> sock;
+  std::optional<int> sock{};
   int backlog = 100;
   bool start_serving = true;
   bool cleanup_socket = true;

@@ -95,16 +95,16 @@ class Process {
 /// Python: create_subprocess_exec(program, *args, stdin, stdout, stderr, limit, **Popen kwargs);
 /// the Popen keywords follow in Popen's order.
 struct CreateSubprocessOptions {
-  subprocess::Stdio stdin_;
-  subprocess::Stdio stdout_;
-  subprocess::Stdio stderr_;
+  subprocess::Stdio stdin_{};
+  subprocess::Stdio stdout_{};
+  subprocess::Stdio stderr_{};
   std::size_t limit = DEFAULT_STREAM_LIMIT;  ///< of the stdout_/stderr_ StreamReaders
   bool close_fds = true;
-  std::optional<std::string> cwd;
+  std::optional<std::string> cwd{};
   /// The child's whole environment (NAME -> value); nullopt inherits ours.
-  std::optional<std::map<std::string, std::string>> env;
+  std::optional<std::map<std::string, std::string>> env{};
   bool start_new_session = false;
-  std::vector<int> pass_fds;
+  std::vector<int> pass_fds{};
 };
 
 /// Starts `program` with `args` (program looked up on PATH when it has no '/'). Never blocks the

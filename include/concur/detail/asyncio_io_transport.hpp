@@ -76,6 +76,7 @@ class StreamTransport : public std::enable_shared_from_this<StreamTransport> {
   void connection_lost(int err);
   void finish_close();  // all bytes out (or lost): shut down and release the fd
   void release_fd();
+  void maybe_release();  // after a wait: release the fd if close() happened meanwhile
   void update_drain_event();
 
   UniqueFd fd_;
