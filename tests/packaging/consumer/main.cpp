@@ -1,13 +1,15 @@
-// A user's program against the installed concur: it must find headers, library and threads.
-#include <concur/error.hpp>
+// A user's program against the installed concur: headers, the compiled core and threads.
+#include <concur/futures.hpp>
 
 #include <cstdio>
 
 int main() {
+  concur::futures::ThreadPoolExecutor pool({.max_workers = 2});
+  auto f = pool.submit([](int a, int b) { return a * b; }, 6, 7);
   try {
-    throw concur::TimeoutError();
+    (void)pool.submit([]() -> int { throw concur::TimeoutError(); }).result();
   } catch (const concur::Error& e) {
-    std::puts(e.what());
+    std::printf("%s %d\n", e.what(), f.result());
   }
-  return 0;
+  return f.result() == 42 ? 0 : 1;
 }
