@@ -33,7 +33,10 @@ def text(divs):
 
 
 def main():
+    global numbers
     args = parser(["sequential", "threads", "threadpool", "processpool"]).parse_args()
+    if args.quick:
+        numbers = [n // 8 for n in numbers]
     start = time()
     if args.strategy == "sequential":
         divs = [list(factorize(number)) for number in numbers]

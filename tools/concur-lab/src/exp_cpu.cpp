@@ -24,7 +24,9 @@ namespace {
 
 // ---- factorize ------------------------------------------------------------------------------
 
-const std::vector<long> kFactorizeNumbers = {2139079, 1214759, 1516637, 1852285};
+const std::vector<long> kSeedNumbers = {2139079, 1214759, 1516637, 1852285};
+/// The seeds' numbers; --quick divides them by 8 (python/factorize.py does the same).
+std::vector<long> kFactorizeNumbers = kSeedNumbers;
 
 /// The seeds' factorize(): every i in 1..number that divides it, by trial division.
 std::vector<long> factorize(long number) {
@@ -59,6 +61,8 @@ std::string factorize_reference() {
 }
 
 void run_factorize(Ctx& ctx) {
+  kFactorizeNumbers.clear();
+  for (long n : kSeedNumbers) kFactorizeNumbers.push_back(ctx.cfg.quick ? n / 8 : n);
   ctx.reference(factorize_reference());
   const unsigned w = ctx.cfg.workers;
   ctx.row({.strategy = "sequential", .workers = 1, .baseline = true, .cpp = [] {
@@ -109,7 +113,9 @@ void run_factorize(Ctx& ctx) {
 // ---- gcd ------------------------------------------------------------------------------------
 
 using Pair = std::pair<long, long>;
-const std::vector<Pair> kGcdNumbers = {{1963309, 2265973}, {2030677, 3814172}, {1551645, 2229620}, {2039045, 2020802}};
+const std::vector<Pair> kSeedPairs = {{1963309, 2265973}, {2030677, 3814172}, {1551645, 2229620}, {2039045, 2020802}};
+/// The seeds' pairs; --quick divides them by 8 (python/gcd.py does the same).
+std::vector<Pair> kGcdNumbers = kSeedPairs;
 
 /// The seeds' naive gcd: count down from min(a, b).
 long naive_gcd(Pair p) {
@@ -126,6 +132,8 @@ std::string gcds_text(const std::vector<long>& g) {
 }
 
 void run_gcd(Ctx& ctx) {
+  kGcdNumbers.clear();
+  for (auto p : kSeedPairs) kGcdNumbers.push_back(ctx.cfg.quick ? Pair{p.first / 8, p.second / 8} : p);
   std::vector<long> expect;
   for (auto p : kGcdNumbers) expect.push_back(std::gcd(p.first, p.second));
   ctx.reference(gcds_text(expect));

@@ -10,6 +10,7 @@
 #include "http_server.hpp"
 #include "lab.hpp"
 #include "modules.hpp"
+#include "process_jobs.hpp"
 
 #if CONCUR_LAB_HAVE_FUTURES
 #include <concur/futures.hpp>
@@ -109,7 +110,20 @@ void run_flags(Ctx& ctx) {
   ctx.row(pool);
   RowSpec proc{.strategy = "ProcessPoolExecutor", .workers = ctx.cfg.workers,
                .py = {"flags.py", "processpool", "--url", url, "--workers", std::to_string(ctx.cfg.workers)}};
-  proc.cpp_missing = "not run in C++: threads already run in parallel, and I/O needs no extra processes";
+#if CONCUR_LAB_HAVE_PROCESS
+  proc.cpp = [&] {
+    auto t0 = Clock::now();
+    auto results = process_flags(port, codes, ctx.cfg.workers, [&](std::size_t done) { ctx.progress(done, codes.size()); });
+    Tally t;
+    for (std::size_t k = 0; k < codes.size(); ++k) {
+      if (results[k].first < 0) ++t.errors;
+      else t.add(codes[k], HttpResult{results[k].first, results[k].second});
+    }
+    return Sample{.seconds = since(t0), .result = flags_text(t.got, t.not_found, t.errors)};
+  };
+#else
+  proc.cpp_missing = missing_module("futures::ProcessPoolExecutor");
+#endif
   ctx.row(proc);
   RowSpec co{.strategy = "coroutines (open_connection, gather)", .workers = 1, .py = {"flags.py", "asyncio", "--url", url}};
 #if CONCUR_LAB_HAVE_ASYNCIO

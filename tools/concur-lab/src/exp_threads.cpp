@@ -2,7 +2,6 @@
 // the download -> resize -> upload queue pipeline (§55).
 #include <atomic>
 #include <cstdint>
-#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -181,13 +180,20 @@ struct LockingCounter {
 
 template <class C>
 long race_threads(C& counter) {
-  std::latch start(kRaceThreads);
+  // A start gate: 100,000 increments take well under a millisecond in C++, less than a thread's
+  // start-up, so without it the threads would barely overlap. Every worker is started first and
+  // spins (yielding) until all are ready, then they all go at once.
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
   std::vector<std::thread> threads;
   for (int i = 0; i < kRaceThreads; ++i)
     threads.emplace_back([&] {
-      start.arrive_and_wait();  // all workers start together, so they interleave
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       for (long k = 0; k < kHowMany; ++k) counter.increment(1);
     });
+  while (ready.load() < kRaceThreads) std::this_thread::yield();
+  go.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
   if constexpr (std::is_same_v<C, Counter>) return counter.count.load();
   else return counter.count;

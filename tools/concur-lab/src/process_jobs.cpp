@@ -2,8 +2,10 @@
 // name (CONCUR_TASK) because C++ cannot pickle code; arguments and results travel serialized.
 #include "process_jobs.hpp"
 
+#include <concur/futures.hpp>
 #include <concur/futures/process_pool.hpp>
 
+#include "http_server.hpp"
 #include "jobs.hpp"
 
 namespace lab::tasks {
@@ -26,12 +28,24 @@ std::string arcfour_test(std::pair<int, std::size_t> job) { return rc4_job(job.f
 
 std::string sha(std::pair<int, std::size_t> job) { return sha_job(job.first, job.second); }
 
+std::pair<int, std::string> download_flag(std::pair<int, std::string> job) {
+  std::string lower = job.second;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  try {
+    auto r = http_get(job.first, "/flags/" + lower + "/" + lower + ".gif");
+    return {r.status, std::move(r.body)};
+  } catch (const std::exception&) {
+    return {-1, {}};
+  }
+}
+
 }  // namespace lab::tasks
 
 CONCUR_TASK(lab::tasks::factorize);
 CONCUR_TASK(lab::tasks::gcd);
 CONCUR_TASK(lab::tasks::arcfour_test);
 CONCUR_TASK(lab::tasks::sha);
+CONCUR_TASK(lab::tasks::download_flag);
 
 namespace lab {
 
@@ -67,6 +81,21 @@ std::vector<std::string> process_sha(std::size_t jobs, std::size_t size, unsigne
   for (std::size_t j = 0; j < jobs; ++j)
     fs.push_back(pool.submit(tasks::sha, std::pair<int, std::size_t>{static_cast<int>(j), size}));
   std::vector<std::string> out;
+  for (auto& f : fs) out.push_back(f.result());
+  return out;
+}
+
+std::vector<std::pair<int, std::string>> process_flags(int port, const std::vector<std::string>& codes, unsigned workers,
+                                                       const std::function<void(std::size_t)>& progress) {
+  ProcessPoolExecutor pool({.max_workers = workers});
+  std::vector<concur::futures::Future<std::pair<int, std::string>>> fs;
+  for (auto& cc : codes) fs.push_back(pool.submit(tasks::download_flag, std::pair<int, std::string>{port, cc}));
+  std::size_t done = 0;
+  for (auto& f : concur::futures::as_completed(fs)) {
+    (void)f;
+    progress(++done);
+  }
+  std::vector<std::pair<int, std::string>> out;
   for (auto& f : fs) out.push_back(f.result());
   return out;
 }
