@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -293,20 +294,37 @@ void EventLoop::report_slow(const char* what, double seconds) {
 }
 
 void EventLoop::run_once() {
-  int timeout = -1;
+  static thread_local bool have_pwait2 = true;  // false once the kernel says ENOSYS
+  // Nanosecond timeouts (epoll_pwait2, Linux 5.11+): epoll_wait's milliseconds would round
+  // every sub-millisecond timer up to 1 ms.
+  timespec ts{0, 0};
+  timespec* timeout = nullptr;  // block
   if (ring_tail_ != ring_head_ || stopping_) {
-    timeout = 0;
+    timeout = &ts;
   } else if (!timers_.empty()) {
+    timeout = &ts;
     const auto dt = timers_.front()->when_ - clock::now();
-    if (dt <= clock::duration::zero()) {
-      timeout = 0;
-    } else {
-      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(dt).count();
-      timeout = ms > 86'400'000 ? 86'400'000 : static_cast<int>(ms);
+    if (dt > clock::duration::zero()) {
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count();
+      const long long capped = ns > 86'400'000'000'000LL ? 86'400'000'000'000LL : ns;
+      ts.tv_sec = static_cast<time_t>(capped / 1'000'000'000);
+      ts.tv_nsec = static_cast<long>(capped % 1'000'000'000);
     }
   }
   epoll_event events[256];
-  int n = ::epoll_wait(epfd_, events, 256, timeout);
+  int n;
+  if (have_pwait2) {
+    n = ::epoll_pwait2(epfd_, events, 256, timeout, nullptr);
+    if (n < 0 && errno == ENOSYS) have_pwait2 = false;
+  }
+  if (!have_pwait2) {
+    int ms = -1;
+    if (timeout) {
+      const long long t = static_cast<long long>(timeout->tv_sec) * 1000 + (timeout->tv_nsec + 999'999) / 1'000'000;
+      ms = static_cast<int>(t);
+    }
+    n = ::epoll_wait(epfd_, events, 256, ms);
+  }
   if (n < 0) {
     if (errno != EINTR) throw std::system_error(errno, std::system_category(), "epoll_wait");
     n = 0;
