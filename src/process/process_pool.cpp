@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +48,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kDepth = 2;  // calls in flight per worker: one running, one ready
+constexpr auto kExitGrace = std::chrono::seconds(3);  // channel closed -> SIGKILL if still alive
 
 std::string describe_status(int status) {
   if (WIFSIGNALED(status)) {
@@ -91,6 +93,10 @@ struct Worker {
   std::size_t calls_sent = 0;
   std::string fatal;          // a Fatal frame's message, reported with the exit status
   std::string kill_reason;    // why the pool killed it
+  int pidfd = -1;             // readable once the process has exited (-1: kernel without pidfd)
+  bool gone = false;          // channel closed; waiting to reap the process
+  std::string gone_extra;     // what was wrong with the channel, for the message
+  Clock::time_point gone_at;
 };
 
 class ProcessPoolCore {
@@ -183,6 +189,10 @@ class ProcessPoolCore {
       fds.clear();
       fds.push_back({wake_fd_, POLLIN, 0});
       for (auto& w : workers_) {
+        if (w->gone) {
+          fds.push_back({w->pidfd, POLLIN, 0});  // -1 is ignored by poll: the timeout polls then
+          continue;
+        }
         short ev = POLLIN;
         if (w->out_pos < w->out.size()) ev |= POLLOUT;
         fds.push_back({w->fd, ev, 0});
@@ -197,12 +207,13 @@ class ProcessPoolCore {
       // Workers may be removed while handling: walk a snapshot of (worker, revents).
       std::vector<std::pair<Worker*, short>> events;
       for (std::size_t i = 1; i < fds.size(); ++i) {
-        if (fds[i].revents) events.emplace_back(workers_[i - 1].get(), fds[i].revents);
+        if (fds[i].revents && !workers_[i - 1]->gone) events.emplace_back(workers_[i - 1].get(), fds[i].revents);
       }
       for (auto [w, rev] : events) {
         if (rev & POLLOUT) flush(*w);
         if (rev & (POLLIN | POLLHUP | POLLERR)) read_from(*w);
       }
+      reap_gone();
       enforce_deadlines();
     }
     stop_all_workers();
@@ -220,7 +231,11 @@ class ProcessPoolCore {
   int next_timeout_ms() {
     auto next = Clock::time_point::max();
     for (auto& w : workers_) {
-      if (!w->ready) next = std::min(next, w->spawned_at + std::chrono::ceil<Clock::duration>(opts_.handshake_timeout));
+      if (w->gone) {
+        next = std::min(next, w->pidfd >= 0 ? w->gone_at + kExitGrace : Clock::now() + std::chrono::milliseconds(2));
+      } else if (!w->ready) {
+        next = std::min(next, w->spawned_at + std::chrono::ceil<Clock::duration>(opts_.handshake_timeout));
+      }
     }
     {
       std::lock_guard lock(mu_);
@@ -239,6 +254,13 @@ class ProcessPoolCore {
       kill_at = kill_at_;
     }
     for (auto& w : workers_) {
+      if (w->gone) {
+        if (now >= w->gone_at + kExitGrace && w->kill_reason.empty()) {
+          w->kill_reason = "it did not exit after closing its channel";
+          ::kill(w->pid, SIGKILL);
+        }
+        continue;
+      }
       if (!w->ready && w->kill_reason.empty() &&
           now >= w->spawned_at + std::chrono::ceil<Clock::duration>(opts_.handshake_timeout)) {
         w->kill_reason = "the worker did not complete its handshake in time";
@@ -265,7 +287,7 @@ class ProcessPoolCore {
         const std::size_t depth = queue_.size() > workers_.size() ? kDepth : 1;
         Worker* best = nullptr;
         for (auto& w : workers_) {
-          if (!w->ready || w->retiring || !w->kill_reason.empty() || w->sent.size() >= depth) continue;
+          if (!w->ready || w->gone || w->retiring || !w->kill_reason.empty() || w->sent.size() >= depth) continue;
           if (!best || w->sent.size() < best->sent.size()) best = w.get();
         }
         if (!best) break;
@@ -288,7 +310,7 @@ class ProcessPoolCore {
       waiting = queue_.size();
       if (waiting == 0) return;
       for (auto& w : workers_) {
-        if (!w->ready) ++starting;
+        if (!w->ready && !w->gone) ++starting;
       }
     }
     while (waiting > starting && workers_.size() < max_workers_) {
@@ -353,6 +375,8 @@ class ProcessPoolCore {
     auto w = std::make_unique<Worker>();
     w->pid = pid;
     w->fd = sv[0];
+    // Opened before anyone can reap the child, so it refers to it; O_CLOEXEC is implied.
+    w->pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     w->spawned_at = Clock::now();
     workers_.push_back(std::move(w));
     std::lock_guard lock(mu_);
@@ -362,7 +386,7 @@ class ProcessPoolCore {
 
   void flush_all() {
     for (auto& w : workers_) {
-      if (w->out_pos < w->out.size()) flush(*w);
+      if (!w->gone && w->out_pos < w->out.size()) flush(*w);
     }
   }
 
@@ -450,27 +474,40 @@ class ProcessPoolCore {
     worker_gone(w, std::string());
   }
 
-  int reap(pid_t pid) {
-    int status = 0;
-    // The socket is closed, so the worker is exiting; give it a moment, then make sure.
-    for (int i = 0; i < 2000; ++i) {
-      const pid_t r = ::waitpid(pid, &status, WNOHANG);
-      if (r == pid) return status;
-      if (r < 0 && errno != EINTR) return -1;
-      if (i == 1000) ::kill(pid, SIGKILL);
-      ::usleep(i < 100 ? 100 : 1000);
-    }
-    ::kill(pid, SIGKILL);
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return status;
+  // The worker's channel closed: the process is exiting. Reap it now if it already has, else
+  // when its pidfd says so (the manager never blocks on a dying worker).
+  void worker_gone(Worker& w, const std::string& extra) {
+    if (w.fd >= 0) ::close(w.fd);
+    w.fd = -1;
+    w.gone = true;
+    w.gone_extra = extra;
+    w.gone_at = Clock::now();
+    try_reap(w);
   }
 
-  // The worker's channel closed: reap it, fail the call it was running, requeue the others.
-  void worker_gone(Worker& w, const std::string& extra) {
-    ::close(w.fd);
-    w.fd = -1;
-    const int status = reap(w.pid);
+  void reap_gone() {
+    std::vector<Worker*> gone;
+    for (auto& w : workers_) {
+      if (w->gone) gone.push_back(w.get());
+    }
+    for (Worker* w : gone) try_reap(*w);
+  }
+
+  void try_reap(Worker& w) {
+    int status = 0;
+    pid_t r;
+    do {
+      r = ::waitpid(w.pid, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == w.pid) finalize(w, status);
+    else if (r < 0) finalize(w, -1);  // ECHILD: someone else reaped it
+  }
+
+  // The worker is reaped: fail the call it was running, requeue the others, forget it.
+  void finalize(Worker& w, int status) {
+    if (w.pidfd >= 0) ::close(w.pidfd);
+    w.pidfd = -1;
+    const std::string extra = w.gone_extra;
     std::string how = "worker process " + std::to_string(w.pid) + " " +
                       (status < 0 ? std::string("vanished") : describe_status(status));
     if (!w.fatal.empty()) how += "; " + w.fatal;
@@ -554,6 +591,8 @@ class ProcessPoolCore {
     for (auto& w : workers_) {
       if (w->fd >= 0) ::close(w->fd);
       w->fd = -1;
+      if (w->pidfd >= 0) ::close(w->pidfd);
+      w->pidfd = -1;
     }
     const auto grace = Clock::now() + std::chrono::seconds(5);
     for (auto& w : workers_) {
