@@ -1,8 +1,7 @@
 // futures::wait() and as_completed().
 //
-// ALL_COMPLETED needs no listeners: waiting on each future in turn is cheapest. The other modes
-// register one listener per pending future; a listener wakes the (single) waiting thread only
-// when the condition is met, and only issues a futex wake when that thread actually sleeps.
+// One listener per unfinished future; a listener wakes the (single) waiting thread only when
+// the condition may hold, and only issues a futex wake when that thread actually sleeps.
 #include "concur/detail/wait_core.hpp"
 
 #include <climits>
@@ -55,7 +54,7 @@ class Signal {
 
 struct Counter {
   WaitCondition cond = WaitCondition::all_completed;
-  std::size_t pending = 0;  // futures with a listener
+  std::atomic<std::size_t> pending{0};  // futures with a listener (grows while registering)
   std::atomic<std::size_t> done{0};
   std::atomic<std::size_t> failed{0};
   Signal signal;
@@ -66,8 +65,12 @@ struct CountingListener final : Listener {
   void on_done(FutureStateBase& s) noexcept override {
     const bool bad = failed(s);
     if (bad) counter->failed.fetch_add(1, std::memory_order_relaxed);
-    const std::size_t done = counter->done.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (counter->cond == WaitCondition::first_completed || bad || done == counter->pending)
+    const std::size_t done = counter->done.fetch_add(1, std::memory_order_acq_rel) + 1;
+    // Wake the waiter only when its condition may hold; `pending` may still be growing, so a
+    // notify can come early (the waiter re-checks) but never too late: the last completion
+    // always sees done >= pending, and completions before registration ended are re-checked.
+    if (counter->cond == WaitCondition::first_completed || bad ||
+        done >= counter->pending.load(std::memory_order_acquire))
       counter->signal.notify();
   }
 };
@@ -82,45 +85,34 @@ std::vector<char> wait_states(const std::vector<FutureStateBase*>& states, WaitC
     for (std::size_t i = 0; i < n; ++i) flags[i] = states[i]->done() ? 1 : 0;
     return flags;
   };
+  // The condition over the states as they are now.
+  auto satisfied = [&] {
+    std::size_t done = 0;
+    for (FutureStateBase* s : states) {
+      if (!s->done()) continue;
+      if (cond == WaitCondition::first_completed || failed(*s)) return true;
+      ++done;
+    }
+    return done == n;
+  };
+  if (satisfied()) return collect();
 
-  if (cond == WaitCondition::all_completed) {
-    for (FutureStateBase* s : states)
-      if (!s->wait_until(deadline)) break;
-    return collect();
-  }
-
-  // Already satisfied?
-  std::size_t done = 0;
-  for (FutureStateBase* s : states) {
-    if (!s->done()) continue;
-    if (cond == WaitCondition::first_completed || failed(*s)) return collect();
-    ++done;
-  }
-  if (done == n) return collect();
-
+  // One listener per unfinished future; the waiter sleeps until the condition may hold (for
+  // ALL_COMPLETED: once, until the last one completes), instead of once per future.
   Counter counter;
   counter.cond = cond;
   std::vector<CountingListener> listeners(n);
   std::vector<char> registered(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
+    if (states[i]->done()) continue;
     listeners[i].counter = &counter;
-    if (states[i]->add_listener(&listeners[i])) {
-      registered[i] = 1;
-      ++counter.pending;
-    }
+    counter.pending.fetch_add(1, std::memory_order_acq_rel);
+    if (states[i]->add_listener(&listeners[i])) registered[i] = 1;
+    else counter.pending.fetch_sub(1, std::memory_order_acq_rel);
   }
-  // Listeners read `pending` only when they fire; completions between add_listener() calls are
-  // covered by re-checking the states below before sleeping.
   for (;;) {
     const std::uint32_t seen = counter.signal.seen();
-    std::size_t now_done = 0;
-    bool stop = false;
-    for (FutureStateBase* s : states) {
-      if (!s->done()) continue;
-      ++now_done;
-      if (cond == WaitCondition::first_completed || failed(*s)) stop = true;
-    }
-    if (stop || now_done == n) break;
+    if (satisfied()) break;
     if (!counter.signal.wait(seen, deadline)) break;
   }
   for (std::size_t i = 0; i < n; ++i)
