@@ -37,4 +37,22 @@ void queue_futex_wake(std::atomic<std::uint32_t>& word, int n) noexcept {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
 }
 
+void QueueLock::lock_contended() noexcept {
+  // Spin while the holder is (probably) running: a queue operation holds the lock for
+  // nanoseconds. The budget is small so that a preempted holder costs little.
+  for (int i = 0; i < 64; ++i) {
+    std::uint32_t expected = 0;
+    if (state_.load(std::memory_order_relaxed) == 0 &&
+        state_.compare_exchange_weak(expected, 1, std::memory_order_acquire, std::memory_order_relaxed))
+      return;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  // Sleep: mark the lock contended (2) so that unlock() wakes one sleeper.
+  while (state_.exchange(2, std::memory_order_acquire) != 0) {
+    (void)queue_futex_wait(state_, 2, std::nullopt);
+  }
+}
+
 }  // namespace concur::detail

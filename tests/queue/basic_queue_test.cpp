@@ -4,7 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <memory>
+#include <ranges>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -256,4 +259,17 @@ TEST(BasicQueueTry, CopyablePutCopiesOnce) {
   EXPECT_EQ(fifo.get(), v);
   EXPECT_EQ(fifo.get(), v);
   EXPECT_EQ(v.size(), 3u);
+}
+
+TEST(BasicQueueIteration, IsAnInputRange) {
+  static_assert(std::ranges::input_range<q::Queue<int>>);
+  static_assert(std::ranges::input_range<q::Queue<std::unique_ptr<int>>>);
+  static_assert(std::is_same_v<std::ranges::range_reference_t<q::Queue<int>>, int&&>);
+  q::Queue<int> fifo;
+  fifo.put(3);
+  fifo.put(4);
+  fifo.shutdown();
+  int sum = 0;
+  std::ranges::for_each(fifo, [&](int v) { sum += v; });
+  EXPECT_EQ(sum, 7);
 }

@@ -312,7 +312,7 @@ class BasicQueue {
   static bool expired(const Deadline& deadline) { return deadline && Clock::now() >= *deadline; }
 
   // Slow path of get(): the queue is empty, lock held. Returns ok with an item available.
-  Status wait_for_item(std::unique_lock<std::mutex>& lock, const Deadline& deadline, const std::stop_token* stop) {
+  Status wait_for_item(std::unique_lock<detail::QueueLock>& lock, const Deadline& deadline, const std::stop_token* stop) {
     if (expired(deadline)) return Status::empty;
     std::optional<std::stop_callback<detail::QueueInterrupt>> on_stop;
     if (stop != nullptr && stop->stop_possible()) on_stop.emplace(*stop, detail::QueueInterrupt{&not_empty_});
@@ -328,7 +328,7 @@ class BasicQueue {
   }
 
   // Slow path of put(): the bounded queue is full, lock held. Returns ok with a slot free.
-  Status wait_for_slot(std::unique_lock<std::mutex>& lock, const Deadline& deadline, const std::stop_token* stop) {
+  Status wait_for_slot(std::unique_lock<detail::QueueLock>& lock, const Deadline& deadline, const std::stop_token* stop) {
     if (expired(deadline)) return Status::full;
     std::optional<std::stop_callback<detail::QueueInterrupt>> on_stop;
     if (stop != nullptr && stop->stop_possible()) on_stop.emplace(*stop, detail::QueueInterrupt{&not_full_});
@@ -360,7 +360,7 @@ class BasicQueue {
     if (wake) all_done_.wake_all();
   }
 
-  mutable std::mutex mutex_;
+  mutable detail::QueueLock mutex_;
   Store store_;                        // guarded by mutex_
   const std::size_t maxsize_;
   std::size_t unfinished_ = 0;         // guarded by mutex_
