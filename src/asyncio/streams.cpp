@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <concepts>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -59,6 +60,17 @@ void ignore_sigpipe_once() {
     struct sigaction old{};
     if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
   });
+}
+
+/// True when the watch can tell that EPOLLRDHUP/EPOLLHUP/EPOLLERR was seen; true (unknown: be
+/// safe) when FdWatch has no such accessor.
+template <class W>
+bool watch_read_closed(const W& w) noexcept {
+  if constexpr (requires { { w.read_closed() } -> std::convertible_to<bool>; }) {
+    return w.read_closed();
+  } else {
+    return true;
+  }
 }
 
 /// Counts a waiter on the watch for the duration of a co_await (so close() knows whether it may
@@ -148,9 +160,11 @@ bool StreamTransport::fill_once() {
       std::memcpy(rbuf_.data() + rend_, t_scratch, extra);
       rend_ += extra;
     }
-    // A short read means the queue is empty *now*, but not that no edge is owed: the peer's
-    // FIN/HUP may have been folded into the edge that woke us. So the next read still tries the
-    // syscall first (EAGAIN then clears read_ready_).
+    // A short read means the kernel queue is empty now: the next read can wait for the next
+    // edge instead of spending a syscall to learn EAGAIN -- unless the peer's FIN/HUP was folded
+    // into the edge that woke us (no further edge would come). That takes the watch telling us
+    // it saw EPOLLRDHUP/EPOLLHUP; without such an accessor we always try the syscall first.
+    if (got < room + kScratchSize && !watch_read_closed(*watch_)) read_ready_ = false;
     return true;
   }
   if (n == 0) {

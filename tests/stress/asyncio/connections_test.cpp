@@ -173,8 +173,11 @@ TEST(ConnectionsStress, TenThousandHeldOpen) {
     env["CONCUR_CONN_N"] = std::to_string(n);
     char self[4096] = {};
     if (::readlink("/proc/self/exe", self, sizeof self - 1) <= 0) co_return -100;
-    auto child = co_await asyncio::create_subprocess_exec(
-        self, {"--gtest_filter=ConnectionsStress.ClientProcess"}, {.env = env});
+    // Built in their own statements: g++ 12 mishandles braced lists of strings in a co_await.
+    std::vector<std::string> args(1, "--gtest_filter=ConnectionsStress.ClientProcess");
+    asyncio::CreateSubprocessOptions options;
+    options.env = std::move(env);
+    auto child = co_await asyncio::create_subprocess_exec(self, std::move(args), std::move(options));
     const int rc = co_await child.wait();
     server.close();
     co_await server.wait_closed();
