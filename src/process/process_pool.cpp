@@ -1,9 +1,11 @@
 // ProcessPoolExecutor's compiled core: spawning and reaping workers, the manager thread that
 // moves frames, crash attribution.
 //
-// Design: one manager thread owns every worker (its socket, decoder, outgoing buffer and the
-// calls it was sent) and polls their sockets plus an eventfd that submit()/shutdown() poke.
-// Submitters only touch the shared queue under `mu_`. A worker is sent at most kDepth calls; it
+// Design: one manager thread runs the workers (spawns them, polls their sockets, pidfds and an
+// eventfd that submit()/shutdown() poke, reads results, reaps). All pool state, workers included,
+// is guarded by `mu_`; the manager holds it except while it polls and while it completes futures
+// (done callbacks may call submit()). A submit() that finds the queue empty and a worker idle
+// sends the call to that worker itself, saving the manager's wake-up on the round trip. A worker is sent at most kDepth calls; it
 // runs them in order, so when its socket reaches EOF the oldest call it was sent is the one that
 // was running: that call fails with BrokenProcessPool (naming the wait status) and the others are
 // queued again. Workers are reaped with waitpid on their own pid (never -1), so nothing else in the
@@ -80,6 +82,14 @@ struct WorkItem {
   bool started = false;    // set_running() already called for every sink
 };
 
+// A future completion decided under the lock and performed after releasing it.
+struct Done {
+  enum Kind { result, broken, cancelled } kind = result;
+  WorkItem item;
+  std::string payload;  // kind == result: the Result frame's payload
+  std::string message;  // kind == broken
+};
+
 struct Worker {
   pid_t pid = -1;
   int fd = -1;
@@ -146,7 +156,26 @@ class ProcessPoolCore {
       std::lock_guard lock(mu_);
       if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
       if (!broken_.empty()) throw BrokenProcessPool(broken_);
-      queue_.push_back(std::move(item));
+      Worker* idle = nullptr;
+      if (queue_.empty()) {
+        for (auto& w : workers_) {
+          if (accepts(*w, 1) && w->out_pos == w->out.size()) {
+            idle = w.get();
+            break;
+          }
+        }
+      }
+      if (!idle) {
+        queue_.push_back(std::move(item));
+      } else {
+        if (!start(item)) return;  // cancelled already
+        const ssize_t n = ::send(idle->fd, item.frame.data(), item.frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        const std::size_t sent = n > 0 ? static_cast<std::size_t>(n) : 0;
+        const bool complete = sent == item.frame.size();
+        if (!complete) idle->out.assign(item.frame, sent);  // the manager writes the rest
+        hand_to(*idle, std::move(item));
+        if (complete) return;  // no wake-up needed: the reply wakes the manager
+      }
     }
     wake();
   }
@@ -172,6 +201,30 @@ class ProcessPoolCore {
   }
 
  private:
+  // Can worker `w` take a call while it already has `depth - 1`? Requires mu_.
+  bool accepts(const Worker& w, std::size_t depth) const {
+    return w.ready && !w.gone && !w.retiring && w.kill_reason.empty() && w.sent.size() < depth;
+  }
+
+  // Marks the item's futures running; false if every one of them was cancelled. Requires mu_.
+  static bool start(WorkItem& item) {
+    if (item.started) return true;
+    item.started = true;
+    item.live.assign(item.sinks.size(), 0);
+    bool any = false;
+    for (std::size_t i = 0; i < item.sinks.size(); ++i) {
+      item.live[i] = item.sinks[i]->set_running() ? 1 : 0;
+      any = any || item.live[i];
+    }
+    return any;
+  }
+
+  // Records that `item` was sent to `w`. Requires mu_.
+  void hand_to(Worker& w, WorkItem item) {
+    w.sent.push_back(std::move(item));
+    if (opts_.max_tasks_per_child && ++w.calls_sent >= *opts_.max_tasks_per_child) w.retiring = true;
+  }
+
   void wake() noexcept {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof one);
@@ -182,6 +235,8 @@ class ProcessPoolCore {
   void run() {
     manager_id_.store(std::this_thread::get_id());
     std::vector<pollfd> fds;
+    std::vector<Done> done;
+    std::unique_lock lock(mu_);
     for (;;) {
       dispatch();
       flush_all();
@@ -198,7 +253,11 @@ class ProcessPoolCore {
         fds.push_back({w->fd, ev, 0});
       }
       const int timeout_ms = next_timeout_ms();
+      done.swap(done_);
+      lock.unlock();
+      complete(done);
       const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+      lock.lock();
       if (n < 0 && errno != EINTR) break;  // cannot happen with valid fds; fail safe below
       if (fds[0].revents) {
         std::uint64_t v;
@@ -217,10 +276,41 @@ class ProcessPoolCore {
       enforce_deadlines();
     }
     stop_all_workers();
+    done.swap(done_);
+    lock.unlock();
+    complete(done);
+  }
+
+  // Completes futures; runs without mu_ (done callbacks may submit()).
+  static void complete(std::vector<Done>& done) {
+    for (auto& d : done) {
+      auto& sinks = d.item.sinks;
+      if (d.kind == Done::result) {
+        std::vector<CallOutcome> outcomes;
+        try {
+          outcomes = parse_result(d.payload);  // validated when received
+        } catch (...) {
+        }
+        for (std::size_t i = 0; i < sinks.size() && i < outcomes.size(); ++i) {
+          if (!d.item.live[i]) continue;
+          if (outcomes[i].ok) sinks[i]->set_value(outcomes[i].value);
+          else sinks[i]->set_exception(rebuild_exception(outcomes[i].error));
+        }
+        continue;
+      }
+      // Each future gets its own exception object: futures completed together are consumed by
+      // different threads, and one shared object would be destroyed by whichever drops it last.
+      for (std::size_t i = 0; i < sinks.size(); ++i) {
+        if (d.item.started && !d.item.live[i]) continue;
+        sinks[i]->set_exception(d.kind == Done::broken
+                                    ? broken(d.message)
+                                    : std::make_exception_ptr(CancelledError("cancelled by shutdown(cancel_futures=true)")));
+      }
+    }
+    done.clear();
   }
 
   bool finished() {
-    std::lock_guard lock(mu_);
     if (!shutdown_ || !queue_.empty()) return false;
     for (auto& w : workers_) {
       if (!w->sent.empty()) return false;
@@ -237,10 +327,7 @@ class ProcessPoolCore {
         next = std::min(next, w->spawned_at + std::chrono::ceil<Clock::duration>(opts_.handshake_timeout));
       }
     }
-    {
-      std::lock_guard lock(mu_);
-      if (kill_at_) next = std::min(next, *kill_at_);
-    }
+    if (kill_at_) next = std::min(next, *kill_at_);
     if (next == Clock::time_point::max()) return -1;
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
@@ -248,11 +335,7 @@ class ProcessPoolCore {
 
   void enforce_deadlines() {
     const auto now = Clock::now();
-    std::optional<Clock::time_point> kill_at;
-    {
-      std::lock_guard lock(mu_);
-      kill_at = kill_at_;
-    }
+    const std::optional<Clock::time_point> kill_at = kill_at_;
     for (auto& w : workers_) {
       if (w->gone) {
         if (now >= w->gone_at + kExitGrace && w->kill_reason.empty()) {
@@ -278,7 +361,6 @@ class ProcessPoolCore {
     std::size_t waiting = 0;
     std::size_t starting = 0;
     {
-      std::lock_guard lock(mu_);
       if (!broken_.empty()) return;
       while (!queue_.empty()) {
         // A second call is queued behind a running one only while plenty of work waits: near the
@@ -287,25 +369,15 @@ class ProcessPoolCore {
         const std::size_t depth = queue_.size() > workers_.size() ? kDepth : 1;
         Worker* best = nullptr;
         for (auto& w : workers_) {
-          if (!w->ready || w->gone || w->retiring || !w->kill_reason.empty() || w->sent.size() >= depth) continue;
+          if (!accepts(*w, depth)) continue;
           if (!best || w->sent.size() < best->sent.size()) best = w.get();
         }
         if (!best) break;
         WorkItem item = std::move(queue_.front());
         queue_.pop_front();
-        if (!item.started) {
-          item.started = true;
-          item.live.assign(item.sinks.size(), 0);
-          bool any = false;
-          for (std::size_t i = 0; i < item.sinks.size(); ++i) {
-            item.live[i] = item.sinks[i]->set_running() ? 1 : 0;
-            any = any || item.live[i];
-          }
-          if (!any) continue;  // every call of it was cancelled
-        }
+        if (!start(item)) continue;  // every call of it was cancelled
         best->out.append(item.frame);
-        best->sent.push_back(std::move(item));
-        if (opts_.max_tasks_per_child && ++best->calls_sent >= *opts_.max_tasks_per_child) best->retiring = true;
+        hand_to(*best, std::move(item));
       }
       waiting = queue_.size();
       if (waiting == 0) return;
@@ -379,7 +451,6 @@ class ProcessPoolCore {
     w->pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     w->spawned_at = Clock::now();
     workers_.push_back(std::move(w));
-    std::lock_guard lock(mu_);
     pids_.push_back(pid);
     return true;
   }
@@ -421,7 +492,7 @@ class ProcessPoolCore {
       w.decoder.feed(buf, static_cast<std::size_t>(n));
       try {
         while (auto f = w.decoder.next()) {
-          if (!handle_frame(w, *f)) return;  // the worker was removed
+          if (!handle_frame(w, std::move(*f))) return;  // the worker was removed
         }
       } catch (const ProtocolError& e) {
         protocol_failure(w, e.what());
@@ -431,7 +502,7 @@ class ProcessPoolCore {
   }
 
   // Returns false when `w` no longer exists.
-  bool handle_frame(Worker& w, const Frame& f) {
+  bool handle_frame(Worker& w, Frame f) {
     switch (f.kind) {
       case FrameKind::hello:
         w.ready = true;
@@ -440,15 +511,11 @@ class ProcessPoolCore {
         if (w.sent.empty() || w.sent.front().id != f.id) {
           throw ProtocolError("concur::process: a result for a call the worker was not running");
         }
-        auto outcomes = parse_result(f.payload);
-        WorkItem item = std::move(w.sent.front());
-        w.sent.pop_front();
-        if (outcomes.size() != item.sinks.size()) throw ProtocolError("concur::process: wrong number of results");
-        for (std::size_t i = 0; i < outcomes.size(); ++i) {
-          if (!item.live[i]) continue;
-          if (outcomes[i].ok) item.sinks[i]->set_value(outcomes[i].value);
-          else item.sinks[i]->set_exception(rebuild_exception(outcomes[i].error));
+        if (parse_result(f.payload).size() != w.sent.front().sinks.size()) {
+          throw ProtocolError("concur::process: wrong number of results");
         }
+        done_.push_back(Done{Done::result, std::move(w.sent.front()), std::move(f.payload), {}});
+        w.sent.pop_front();
         return true;
       }
       case FrameKind::init_failed: {
@@ -517,10 +584,7 @@ class ProcessPoolCore {
     std::deque<WorkItem> orphans = std::move(w.sent);
     const bool was_ready = w.ready;
     const bool clean_exit = status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    {
-      std::lock_guard lock(mu_);
-      std::erase(pids_, w.pid);
-    }
+    std::erase(pids_, w.pid);
     std::erase_if(workers_, [&](const std::unique_ptr<Worker>& p) { return p.get() == &w; });  // w is gone
 
     if (!was_ready) {
@@ -531,7 +595,7 @@ class ProcessPoolCore {
         msg += "Does main() call concur::futures::process_worker_main(argc, argv) as its first line?";
       }
       break_pool(msg);
-      fail_items(orphans, [&] { return broken(msg); });
+      fail_items(orphans, Done::broken, msg);
       return;
     }
     if (orphans.empty()) return;  // an idle worker left (recycled, or killed while idle)
@@ -541,46 +605,27 @@ class ProcessPoolCore {
         clean_exit
             ? "A process in the process pool exited while the future was running (" + how + ")"
             : "A process in the process pool was terminated abruptly while the future was running (" + how + ")";
-    for (std::size_t i = 0; i < running.sinks.size(); ++i) {
-      if (running.live[i]) running.sinks[i]->set_exception(broken(msg));
+    done_.push_back(Done{Done::broken, std::move(running), {}, msg});
+    if (cancel_futures_ || !broken_.empty()) {
+      fail_items(orphans, Done::cancelled, {});
+    } else {
+      for (auto it = orphans.rbegin(); it != orphans.rend(); ++it) queue_.push_front(std::move(*it));
     }
-    std::deque<WorkItem> to_cancel;
-    {
-      std::lock_guard lock(mu_);
-      if (cancel_futures_ || !broken_.empty()) {
-        to_cancel = std::move(orphans);
-      } else {
-        for (auto it = orphans.rbegin(); it != orphans.rend(); ++it) queue_.push_front(std::move(*it));
-      }
-    }
-    fail_items(to_cancel, [] { return std::make_exception_ptr(CancelledError("cancelled by shutdown(cancel_futures=true)")); });
   }
 
-  // Each future gets its own exception object: futures completed together are consumed by
-  // different threads, and one shared object would be destroyed by whichever drops it last.
-  template <class MakeError>
-  static void fail_items(std::deque<WorkItem>& items, MakeError make) {
-    for (auto& item : items) {
-      for (std::size_t i = 0; i < item.sinks.size(); ++i) {
-        if (!item.started || item.live[i]) item.sinks[i]->set_exception(make());
-      }
-    }
+  // Schedules the failure of every future of `items` (completed after mu_ is released).
+  void fail_items(std::deque<WorkItem>& items, Done::Kind kind, const std::string& message) {
+    for (auto& item : items) done_.push_back(Done{kind, std::move(item), {}, message});
     items.clear();
   }
 
   // The pool can no longer run calls (initializer failure, workers that cannot start): fail
   // everything queued and in flight, refuse new submissions, let the workers go.
   void break_pool(const std::string& msg) {
-    std::deque<WorkItem> queued;
-    {
-      std::lock_guard lock(mu_);
-      if (broken_.empty()) broken_ = msg;
-      queued.swap(queue_);
-    }
-    auto e = [&] { return broken(msg); };
-    fail_items(queued, e);
+    if (broken_.empty()) broken_ = msg;
+    fail_items(queue_, Done::broken, msg);
     for (auto& w : workers_) {
-      fail_items(w->sent, e);
+      fail_items(w->sent, Done::broken, msg);
       w->kill_reason = "the pool is broken";
       ::kill(w->pid, SIGKILL);
     }
@@ -610,7 +655,6 @@ class ProcessPoolCore {
       }
     }
     workers_.clear();
-    std::lock_guard lock(mu_);
     pids_.clear();
   }
 
@@ -627,7 +671,8 @@ class ProcessPoolCore {
   std::optional<Clock::time_point> kill_at_;  // guarded by mu_
   std::string broken_;          // guarded by mu_; non-empty once broken
 
-  std::vector<std::unique_ptr<Worker>> workers_;  // manager thread only
+  std::vector<std::unique_ptr<Worker>> workers_;  // guarded by mu_
+  std::vector<Done> done_;                        // guarded by mu_; completed by the manager
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::thread::id> manager_id_{};
   std::mutex join_mu_;
