@@ -96,12 +96,13 @@ int main(int argc, char** argv) {
   app.add_option("--workers", cfg.workers, "Pool size for the CPU-bound experiments; RC4/SHA-256 tables go 1..N (default: core count)")
       ->check(CLI::Range(1u, 256u));
   app.add_option("--repeat", cfg.repeat, "Runs per strategy; the median is reported")->check(CLI::Range(1, 100));
-  app.add_flag("--quick", cfg.quick, "Small sizes (the CTest run; well under a minute)");
-  app.add_option("--json", json_file, "Write machine-readable results (with the machine's description) to FILE");
+  app.add_flag("--quick", cfg.quick, "Small sizes (what the CTest test runs)");
+  app.add_option("--json", json_file, "Write machine-readable results (with the machine's description) to FILE")
+      ->option_text("FILE");
   app.add_flag("--markdown", markdown, "Print the results as a Markdown table instead of the text table");
-  app.add_option("--svg", svg_file, "Write a chart of speedup per strategy, concur beside CPython, to FILE");
+  app.add_option("--svg", svg_file, "Write a chart of speedup per strategy, concur beside CPython, to FILE")->option_text("FILE");
   app.add_flag("--no-python", no_python, "Do not run CPython");
-  app.add_option("--python", python_exe, "The Python interpreter (default: python3 in PATH)");
+  app.add_option("--python", python_exe, "The Python interpreter (default: python3 in PATH)")->option_text("PATH");
   app.add_option("--flags-delay", cfg.flags_delay, "Per-request delay of the local flags HTTP server, seconds (default 0.1; 0.02 with --quick)")
       ->check(CLI::Range(-1.0, 5.0));
   app.add_option("--port", cfg.flags_port, "Port of the local flags HTTP server (default: any free port)");
