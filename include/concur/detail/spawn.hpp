@@ -40,6 +40,9 @@
 //     pid-reuse race). On kernels without pidfd_open (< 5.3) pidfd is -1 and the helpers fall
 //     back to waitpid.
 //
+// Event loops: the parent's pipe ends are blocking; set O_NONBLOCK on them freely — they are
+// separate open file descriptions from the child's ends, which stay blocking.
+//
 // Thread-safety: every function here may be called from any thread concurrently. A Child's fds
 // belong to the caller; nothing here reaps a child unless asked (try_reap / reap_in_background).
 #pragma once
