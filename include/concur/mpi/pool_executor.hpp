@@ -1,0 +1,198 @@
+// concur/mpi/pool_executor.hpp — mpi4py.futures.MPIPoolExecutor: the futures::Executor interface
+// over MPI ranks, for when one machine is not enough. Change the executor's type, launch with
+// `mpiexec -n N+1 ./program`, and the same registered tasks run across machines.
+//
+//   Python (mpi4py.futures)                       concur
+//   def gcd(pair): ...                            long gcd(std::pair<long, long> p) { ... }
+//                                                 CONCUR_TASK(gcd);          // namespace scope
+//   # mpiexec -n 3 python -m mpi4py.futures x.py  int main(int argc, char** argv) {
+//                                                   concur::mpi::Runtime mpi(argc, argv);
+//   with MPIPoolExecutor() as pool:                 concur::mpi::MPIPoolExecutor pool;
+//       f = pool.submit(gcd, (a, b))                auto f = pool.submit(gcd, std::pair{a, b});
+//       rs = list(pool.map(gcd, xs, chunksize=8))   for (long r : pool.map(gcd, xs, {.chunksize = 8}))
+//
+// Tasks are the very registered functions and serialized arguments of ProcessPoolExecutor
+// (concur/process/registry.hpp: CONCUR_TASK, CONCUR_EXCEPTION, cereal); a task's exception comes
+// back with its type when registered, else as concur::RemoteError. Futures are ordinary
+// futures::Future<R>, so futures::wait / as_completed work unchanged.
+//
+// How it works: the root rank holds the executor; one manager thread owns every MPI call it makes.
+// submit() only serializes and enqueues. Each worker has at most 2 calls in flight (one running,
+// one queued next to it, so a worker never idles for a round trip); a map chunk (chunksize calls)
+// is one message. Waits poll (MPI_Iprobe / MPI_Test) with a backoff growing to ~1 ms instead of
+// blocking in MPI (Open MPI's blocking calls spin a core, which on an oversubscribed node halves
+// the workers' speed). Messages above 1 GiB are sent as several MPI messages (MPI counts are int).
+//
+// Start-up handshake: the manager greets every worker with the protocol version, the executable's
+// build id and the initializer's name; each worker checks them, runs the initializer and answers.
+// A worker running another build or protocol, a failing or unregistered initializer, or a worker
+// that does not answer within handshake_timeout breaks the executor: every future fails with
+// futures::BrokenExecutor carrying the reason, and submit() then throws it. bootup() waits for
+// the handshake and throws that error at once.
+//
+// When a rank dies (crash, signal, OOM kill), MPI aborts the whole job — the root program
+// included: MPI offers no recovery from a lost rank. Use futures::ProcessPoolExecutor when tasks
+// may crash: it isolates each worker process and fails only the call that was running.
+//
+// Differences from mpi4py, deliberate: workers are never spawned (no MPI_Comm_spawn); the
+// executor uses the non-root ranks of an existing communicator (MPI_COMM_WORLD by default, or
+// any communicator you pass with .comm, whose other ranks call concur::mpi::serve()). One
+// executor at a time per communicator. map() takes one range; buffersize counts items.
+//
+// Thread-safety: submit(), map() and shutdown() may be called from any thread. Futures complete
+// on the manager thread (done callbacks run there: keep them short).
+#pragma once
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "concur/error.hpp"
+#include "concur/futures/executor.hpp"
+#include "concur/futures/future.hpp"
+// wait.hpp before process_pool.hpp: wait.hpp names concur::detail types as `detail::...` from
+// inside concur::futures, which process_pool.hpp's concur::futures::detail would shadow.
+#include "concur/futures/wait.hpp"
+#include "concur/futures/process_pool.hpp"  // the type-erased promise sinks (detail)
+#include "concur/process/registry.hpp"
+#include "concur/timeout.hpp"
+
+namespace concur::mpi {
+
+/// MPIPoolExecutor's keywords, in mpi4py's order; concur's extras last.
+struct MPIPoolOptions {
+  /// Worker ranks to use; default: every rank of `comm` but the root.
+  std::optional<std::size_t> max_workers = std::nullopt;
+  /// A registered (CONCUR_TASK) function each worker runs once at start-up. If it throws on any
+  /// worker, the executor is broken (BrokenExecutor naming the rank and the exception).
+  void (*initializer)() = nullptr;
+  // ---- concur extras ----
+  /// The communicator whose non-root ranks serve (they run Runtime or serve(comm, root)).
+  MPI_Comm comm = MPI_COMM_WORLD;
+  /// The rank of `comm` that holds the executor (this process).
+  int root = 0;
+  /// A worker that has not answered the handshake within this time breaks the executor.
+  std::chrono::duration<double> handshake_timeout = std::chrono::seconds(60);
+};
+
+namespace detail {
+class MPIPoolCore;  // src/mpi/pool_executor.cpp
+}
+
+/// mpi4py.futures.MPIPoolExecutor over the ranks of a communicator; see the file comment.
+class MPIPoolExecutor final : public futures::Executor {
+ public:
+  /// Starts the manager thread, which runs the handshake. Throws RuntimeError if MPI is not
+  /// initialized with at least MPI_THREAD_SERIALIZED (use concur::mpi::Runtime) or if this rank
+  /// is not the root; ValueError if there is no worker rank, max_workers is 0 or too large, or the
+  /// initializer is not registered. Never blocks on the workers.
+  explicit MPIPoolExecutor(MPIPoolOptions options = {});
+  /// shutdown(wait=true).
+  ~MPIPoolExecutor() override;
+  MPIPoolExecutor(const MPIPoolExecutor&) = delete;
+  MPIPoolExecutor& operator=(const MPIPoolExecutor&) = delete;
+
+  /// Schedules fn(args...) on a worker rank. fn must be registered (CONCUR_TASK), else ValueError.
+  /// Arguments are converted and serialized now, in the calling thread. Throws RuntimeError after
+  /// shutdown(), futures::BrokenExecutor if the executor is broken. Never blocks.
+  template <class R, class... P, class... A>
+  futures::Future<R> submit(R (*fn)(P...), A&&... args) {
+    process::detail::check_task_signature<R, P...>();
+    static_assert(sizeof...(A) == sizeof...(P), "submit(): wrong number of arguments for the task");
+    static_assert((std::is_constructible_v<std::decay_t<P>, A&&> && ...),
+                  "submit(): an argument does not convert to the task's parameter type");
+    const std::string& name = process::task_name(process::detail::fn_address(fn));
+    std::vector<std::string> encoded(1);
+    if constexpr (sizeof...(P) > 0) {
+      process::serialize_into(encoded[0],
+                              futures::detail::as_param<std::decay_t<P>>(std::forward<A>(args))...);
+    }
+    auto sink = std::make_unique<futures::detail::ProcessCallSinkImpl<R>>();
+    futures::Future<R> f = sink->promise.get_future();
+    futures::detail::ProcessSinks sinks;
+    sinks.push_back(std::move(sink));
+    submit_calls(name, std::move(encoded), std::move(sinks));
+    return f;
+  }
+
+  /// Python's map(fn, iterable, timeout=, chunksize=, buffersize=): fn(x) for each x of `range`,
+  /// `chunksize` calls per message, results yielded lazily in input order. Without buffersize
+  /// every call is submitted now; with it, at most that many items run ahead of the consumer.
+  /// Throws ValueError for chunksize or buffersize 0.
+  template <class R, class P, class Range>
+  futures::MapResults<R> map(R (*fn)(P), Range&& range, futures::MapOptions options = {}) {
+    using Arg = std::decay_t<P>;
+    process::detail::check_task_signature<R, P>();
+    if (options.chunksize < 1) throw ValueError("chunksize must be >= 1");
+    if (options.buffersize && *options.buffersize == 0) throw ValueError("buffersize must be positive");
+    const std::string& name = process::task_name(process::detail::fn_address(fn));
+    const auto deadline = deadline_from(options.timeout);
+
+    using View = std::views::all_t<Range>;
+    struct Cursor {
+      View view;
+      std::ranges::iterator_t<View> it;
+      std::deque<futures::Future<R>> ready;  // the last chunk's futures not yet handed out
+      explicit Cursor(View v) : view(std::move(v)), it(std::ranges::begin(view)) {}
+    };
+    auto cursor = std::make_shared<Cursor>(std::views::all(std::forward<Range>(range)));
+    const std::size_t chunksize = options.chunksize;
+    auto refill = [this, cursor, chunksize, &name]() -> std::optional<futures::Future<R>> {
+      if (cursor->ready.empty()) {
+        std::vector<std::string> args;
+        futures::detail::ProcessSinks sinks;
+        for (; args.size() < chunksize && cursor->it != std::ranges::end(cursor->view); ++cursor->it) {
+          args.emplace_back();
+          process::serialize_into(args.back(), futures::detail::as_param<Arg>(*cursor->it));
+          auto sink = std::make_unique<futures::detail::ProcessCallSinkImpl<R>>();
+          cursor->ready.push_back(sink->promise.get_future());
+          sinks.push_back(std::move(sink));
+        }
+        if (args.empty()) return std::nullopt;
+        submit_calls(name, std::move(args), std::move(sinks));
+      }
+      futures::Future<R> f = std::move(cursor->ready.front());
+      cursor->ready.pop_front();
+      return f;
+    };
+    std::deque<futures::Future<R>> pending;
+    const std::size_t ahead = options.buffersize.value_or(SIZE_MAX);
+    while (pending.size() < ahead) {
+      auto f = refill();
+      if (!f) return futures::MapResults<R>(std::move(pending), nullptr, deadline);
+      pending.push_back(std::move(*f));
+    }
+    return futures::MapResults<R>(std::move(pending), std::move(refill), deadline);
+  }
+
+  /// Python's shutdown(wait=True, cancel_futures=False). No new calls are accepted; with
+  /// cancel_futures, calls not yet sent to a worker are cancelled (calls already sent finish).
+  /// With wait, blocks until every call is done and the workers are released (they go back to
+  /// serving the next executor). Idempotent; from a done callback it does not wait.
+  void shutdown(futures::ShutdownOptions options = {}) override;
+
+  /// mpi4py's bootup(): waits for the start-up handshake. Throws futures::BrokenExecutor with
+  /// the reason if it failed.
+  void bootup();
+
+  /// The number of worker ranks.
+  std::size_t num_workers() const noexcept;
+
+ private:
+  void submit_calls(const std::string& name, std::vector<std::string> args,
+                    futures::detail::ProcessSinks sinks);
+
+  std::unique_ptr<detail::MPIPoolCore> core_;
+};
+
+}  // namespace concur::mpi

@@ -1,0 +1,84 @@
+// Internal: how concur::mpi moves frames (concur/process/frame.hpp) over MPI messages, the tags,
+// the handshake payloads and the polling backoff. Every MPI call here takes mpi_lock().
+#pragma once
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "concur/process/frame.hpp"
+
+namespace concur::mpi::detail {
+
+/// Bumped whenever the messages below change meaning.
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+/// Tags (high, to stay clear of a program's own small tags on the same communicator).
+enum Tag : int {
+  kTagHello = 25401,       ///< root → worker: start of an executor session (handshake)
+  kTagHelloReply = 25402,  ///< worker → root: handshake answer
+  kTagCall = 25403,        ///< root → worker: a Call frame
+  kTagResult = 25404,      ///< worker → root: a Result frame
+  kTagEnd = 25405,         ///< root → worker: the executor shut down (session over)
+  kTagExit = 25406,        ///< root → worker: the Runtime is finishing; leave serve loop
+};
+
+/// Handshake answer status.
+enum class HelloStatus : std::uint8_t { ok = 0, init_failed = 1, mismatch = 2, no_initializer = 3 };
+
+/// A hash of this executable's GNU build id (0 when the binary has none).
+std::uint64_t build_id_hash() noexcept;
+/// The protocol version this process announces (a test hook, CONCUR_MPI_TEST_MISMATCH_RANK=<r>,
+/// makes rank r of MPI_COMM_WORLD pretend another version).
+std::uint32_t announced_protocol_version() noexcept;
+/// The largest single MPI message, in bytes (1 GiB; env CONCUR_MPI_MAX_MESSAGE lowers it, for tests).
+std::size_t max_message_bytes() noexcept;
+
+/// Sleeps a little longer each time nothing happened: yields at first, then 1 µs doubling to 1 ms.
+class Backoff {
+ public:
+  void reset() noexcept { idle_ = 0; }
+  void pause() noexcept;
+  /// Counts an idle round spent elsewhere (e.g. in a timed condition-variable wait).
+  void note_idle() noexcept {
+    if (idle_ < 64) ++idle_;
+  }
+  /// The next pause's length (0 while still only yielding).
+  std::chrono::microseconds next() const noexcept;
+
+ private:
+  unsigned idle_ = 0;
+};
+
+/// One message being sent (maybe in several MPI pieces); the bytes live until every piece is done.
+struct Outgoing {
+  std::shared_ptr<const std::string> bytes;
+  std::vector<MPI_Request> requests;
+};
+/// Starts sending `bytes` (a complete frame) to `dest` with `tag`.
+Outgoing start_send(std::shared_ptr<const std::string> bytes, int dest, int tag, MPI_Comm comm);
+/// True when every piece of `o` has been sent (non-blocking test).
+bool test_send(Outgoing& o);
+/// Sends and waits (polling with a backoff).
+void send_wait(std::shared_ptr<const std::string> bytes, int dest, int tag, MPI_Comm comm);
+
+/// A received message.
+struct Incoming {
+  int source = -1;
+  int tag = -1;
+  process::Frame frame;
+};
+/// Receives one message from `source` (or MPI_ANY_SOURCE) with `tag` (or MPI_ANY_TAG) if one is
+/// waiting, else nullopt. Throws process::ProtocolError if the bytes are not a valid frame.
+std::optional<Incoming> try_receive(MPI_Comm comm, int source, int tag);
+
+/// A frame with an empty payload, as shared bytes.
+std::shared_ptr<const std::string> empty_frame(process::FrameKind kind);
+
+}  // namespace concur::mpi::detail
