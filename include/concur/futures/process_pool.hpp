@@ -32,7 +32,13 @@
 // - mp_context accepts only "spawn" (the only safe start method for a threaded C++ program).
 //
 // Thread-safety: submit(), map() and shutdown() may be called from any thread. Futures complete on
-// the pool's manager thread (done callbacks run there: keep them short).
+// the pool's manager thread (done callbacks run there, without any pool lock held: they may
+// submit(); keep them short). Iterating a map() result is for one thread.
+//
+// Performance notes: arguments are serialized in the submitting thread; a submit() that finds a
+// worker idle writes the call to it directly; each worker holds at most two calls (one running,
+// one ready) while work is plentiful and one near the end of the queue, so long calls do not
+// hold short ones hostage. Use map(..., {.chunksize = N}) for many tiny calls.
 #pragma once
 
 #include <chrono>
@@ -194,7 +200,8 @@ class ProcessPoolExecutor final : public Executor {
     };
     auto cursor = std::make_shared<Cursor>(std::views::all(std::forward<Range>(range)));
     const std::size_t chunksize = options.chunksize;
-    auto refill = [this, cursor, chunksize, &name]() -> std::optional<Future<R>> {
+    const std::string* task = &name;  // the registry's entries live as long as the program
+    auto refill = [this, cursor, chunksize, task]() -> std::optional<Future<R>> {
       if (cursor->ready.empty()) {
         std::vector<std::string> args;
         detail::ProcessSinks sinks;
@@ -206,7 +213,7 @@ class ProcessPoolExecutor final : public Executor {
           sinks.push_back(std::move(sink));
         }
         if (args.empty()) return std::nullopt;
-        submit_calls(name, std::move(args), std::move(sinks));
+        submit_calls(*task, std::move(args), std::move(sinks));
       }
       Future<R> f = std::move(cursor->ready.front());
       cursor->ready.pop_front();
