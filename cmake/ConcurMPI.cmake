@@ -40,3 +40,9 @@ endif()
 if(CONCUR_BUILD_BENCH AND EXISTS ${PROJECT_SOURCE_DIR}/bench/mpi/CMakeLists.txt)
   add_subdirectory(${PROJECT_SOURCE_DIR}/bench/mpi ${PROJECT_BINARY_DIR}/bench/mpi)
 endif()
+
+# The "every public header compiles alone" check (tests/CMakeLists.txt) includes concur/mpi/*.hpp
+# when CONCUR_WITH_MPI is on; those need mpi.h.
+if(TARGET concur_headers_self_contained)
+  target_link_libraries(concur_headers_self_contained PRIVATE MPI::MPI_CXX)
+endif()
