@@ -274,7 +274,13 @@ TEST(Popen, DestructorOfAnExitedChildReapsItAtOnce) {
   {
     Popen p({"true"});
     pid = p.pid();
-    while (::access(("/proc/" + std::to_string(pid) + "/exe").c_str(), F_OK) == 0) std::this_thread::sleep_for(5ms);
+    // Wait until it is a zombie (exited, not yet reaped).
+    auto zombie = [&] {
+      std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+      std::string line;
+      return std::getline(f, line) && line.find(") Z") != std::string::npos;
+    };
+    while (!zombie()) std::this_thread::sleep_for(5ms);
   }
   EXPECT_TRUE(concur_test::process_gone(pid));
 }
