@@ -41,14 +41,14 @@ def arcfour_test(job, size):
     return hashlib.sha256(cypher_text).hexdigest()
 
 
-def sizes(quick):
-    scale = 1 / 32 if quick else 1 / 4
+def sizes(quick, seeds_size):
+    scale = 1 / 32 if quick else 1 if seeds_size else 1 / 4
     return [int((149 + (384 - 149) * k / 9.0) * 1024 * scale) for k in range(10)]
 
 
 def main():
     args = parser(["sequential", "threadpool", "processpool"]).parse_args()
-    jobs = sizes(args.quick)
+    jobs = sizes(args.quick, args.seeds_size)
     t0 = time()
     if args.strategy == "sequential":
         digests = [arcfour_test(j, size) for j, size in enumerate(jobs)]

@@ -10,6 +10,7 @@ def parser(strategies):
     p.add_argument("strategy", choices=strategies)
     p.add_argument("--workers", type=int, default=os.cpu_count())
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--seeds-size", action="store_true")
     return p
 
 

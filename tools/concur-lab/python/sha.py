@@ -16,7 +16,7 @@ def sha(job, size):
 
 def main():
     args = parser(["sequential", "threadpool", "processpool"]).parse_args()
-    size = 16 * 1024 if args.quick else 256 * 1024
+    size = 16 * 1024 if args.quick else 2**20 if args.seeds_size else 256 * 1024
     t0 = time()
     if args.strategy == "sequential":
         digests = [sha(j, size) for j in range(10)]

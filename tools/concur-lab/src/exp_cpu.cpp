@@ -184,9 +184,9 @@ void run_gcd(Ctx& ctx) {
 // ---- RC4 and SHA-256 tables -----------------------------------------------------------------
 
 /// The job sizes: the seeds' 10 arrays of 149..384 KB, scaled.
-std::vector<std::size_t> rc4_sizes(bool quick) {
+std::vector<std::size_t> rc4_sizes(const Config& cfg) {
   std::vector<std::size_t> v;
-  const double scale = quick ? 1.0 / 32 : 1.0 / 4;
+  const double scale = cfg.quick ? 1.0 / 32 : cfg.seeds_size ? 1.0 : 1.0 / 4;
   for (int k = 0; k < 10; ++k) v.push_back(static_cast<std::size_t>((149 + (384 - 149) * k / 9.0) * 1024 * scale));
   return v;
 }
@@ -251,8 +251,7 @@ void sha_or_rc4_table(Ctx& ctx, const char* script, const std::function<std::str
 }
 
 void run_rc4(Ctx& ctx) {
-  bool quick = ctx.cfg.quick;
-  auto sizes = rc4_sizes(quick);
+  auto sizes = rc4_sizes(ctx.cfg);
   auto job = [sizes](int j) { return rc4_job(j, sizes[static_cast<std::size_t>(j)]); };
   std::function<std::vector<std::string>(unsigned)> process_all;
 #if CONCUR_LAB_HAVE_PROCESS
@@ -265,8 +264,7 @@ void run_rc4(Ctx& ctx) {
 }
 
 void run_sha(Ctx& ctx) {
-  bool quick = ctx.cfg.quick;
-  std::size_t size = sha_job_size(quick);
+  std::size_t size = ctx.cfg.quick ? 16 * 1024 : ctx.cfg.seeds_size ? 1024 * 1024 : 256 * 1024;
   auto job = [size](int j) { return sha_job(j, size); };
   std::function<std::vector<std::string>(unsigned)> process_all;
 #if CONCUR_LAB_HAVE_PROCESS
@@ -307,8 +305,6 @@ std::string rc4_job(int j, std::size_t size) {
   if (back != in) throw std::runtime_error("RC4 round trip failed");
   return hex(digest("SHA256", cipher.data(), cipher.size()));
 }
-
-std::size_t sha_job_size(bool quick) { return quick ? 16 * 1024 : 256 * 1024; }
 
 std::string sha_job(int j, std::size_t size) {
   auto data = xorshift_bytes(1000u + static_cast<std::uint32_t>(j), size);

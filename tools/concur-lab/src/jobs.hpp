@@ -12,8 +12,6 @@ std::vector<std::uint8_t> rc4(const std::vector<std::uint8_t>& key, const std::v
 /// One RC4 job: generate `size` bytes (xorshift32, seed 2000+j), encrypt, decrypt, check the round
 /// trip (throws on mismatch), return the hex SHA-256 of the ciphertext.
 std::string rc4_job(int j, std::size_t size);
-/// Bytes per SHA-256 job.
-std::size_t sha_job_size(bool quick);
 /// One SHA-256 job: generate `size` bytes (xorshift32, seed 1000+j), return their hex SHA-256.
 std::string sha_job(int j, std::size_t size);
 

@@ -98,6 +98,7 @@ Side Ctx::run_py(const RowSpec& spec) {
     std::vector<std::string> argv{cfg.python_exe, "-u", cfg.python_dir + "/" + spec.py[0]};
     argv.insert(argv.end(), spec.py.begin() + 1, spec.py.end());
     if (cfg.quick) argv.push_back("--quick");
+    else if (cfg.seeds_size) argv.push_back("--seeds-size");
     ChildResult r;
     try {
       r = run_child(argv, spec.py_timeout, {"PYTHONDONTWRITEBYTECODE=1"});

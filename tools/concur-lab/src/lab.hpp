@@ -17,6 +17,7 @@ namespace lab {
 /// What the command line chose.
 struct Config {
   bool quick = false;
+  bool seeds_size = false;    ///< RC4 and SHA-256 at the seeds' full sizes (slow in CPython)
   int repeat = 1;             ///< runs per strategy; the median is reported
   unsigned workers = 0;       ///< pool size for the CPU experiments (default: the core count)
   bool python = true;         ///< run CPython beside concur

@@ -232,7 +232,8 @@ std::string format_json(const std::vector<ExperimentResult>& results, const Mach
   o << "  \"machine\": {\"cores\": " << m.cores << ", \"cpu\": " << json_str(m.cpu) << ", \"kernel\": " << json_str(m.kernel)
     << ", \"compiler\": " << json_str(m.compiler) << ", \"python\": " << json_str(m.python)
     << ", \"openssl\": " << json_str(m.openssl) << ", \"date\": " << json_str(m.date) << "},\n";
-  o << "  \"config\": {\"quick\": " << (cfg.quick ? "true" : "false") << ", \"repeat\": " << cfg.repeat
+  o << "  \"config\": {\"quick\": " << (cfg.quick ? "true" : "false") << ", \"seeds_size\": " << (cfg.seeds_size ? "true" : "false")
+    << ", \"repeat\": " << cfg.repeat
     << ", \"workers\": " << cfg.workers << ", \"python\": " << (cfg.python && !cfg.python_exe.empty() ? "true" : "false")
     << ", \"flags_delay\": " << json_num(cfg.flags_delay) << "},\n";
   o << "  \"modules\": {";
