@@ -484,14 +484,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
     maybe_done();
   }
 
-  Task<void> wait_closed() {
-    if (!closed_flag_) {
-      // Python 3.12: waits until closed *and* every connection is done.
-      co_await done_.wait();
-    } else {
-      co_await done_.wait();
-    }
-  }
+  // Python 3.12+: until closed *and* every connection it accepted is done.
+  Task<void> wait_closed() { co_await done_.wait(); }
 
   bool is_serving() const noexcept { return serving_; }
   std::vector<ServerSocket> sockets() const {
