@@ -28,6 +28,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   } catch (const ProtocolError&) {
   }
+  // Well-formed frames around fuzzed payloads: the decoder must return exactly what was encoded.
+  if (size >= 2) {
+    std::string wire;
+    const auto kind = static_cast<FrameKind>(1 + data[1] % kMaxFrameKind);
+    append_frame(wire, kind, size, std::string_view(reinterpret_cast<const char*>(data + 2), size - 2));
+    FrameDecoder ok;
+    ok.feed(wire.data(), wire.size());
+    auto f = ok.next();
+    if (!f || f->kind != kind || f->payload.size() != size - 2 || ok.buffered() != 0) __builtin_trap();
+  }
   // The payload parsers on raw bytes too (frames' checksums make fuzzing them through the decoder
   // rare).
   const std::string_view raw(reinterpret_cast<const char*>(data), size);
