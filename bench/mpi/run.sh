@@ -4,7 +4,7 @@
 # 1 vs 2 workers. Prints medians and ratios. Usage (repository root, release preset built with
 # -DCONCUR_WITH_MPI=ON and the futures+process modules):
 #   bench/mpi/run.sh [build-dir]          (default build/release)
-# Env: RUNS (medians, default 3), TASKS (trivial tasks per C++ run, default 20000; mpi4py runs
+# Env: RUNS (medians, default 3; the C++ and Python runs alternate so both see the same load), TASKS (trivial tasks per C++ run, default 20000; mpi4py runs
 #      TASKS/4 since it is slower), ROUNDS (gcd repetitions per item, default 20),
 #      PYTHON (an interpreter with mpi4py, default /usr/bin/python3 — Debian's python3-mpi4py),
 #      MPIEXEC (default mpiexec).
@@ -22,9 +22,12 @@ export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none OMP
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "== trivial tasks, 2 worker ranks (mpiexec -n 3), tasks/s, medians of $runs runs =="
-"$mpiexec" -n 3 "$build/bench/mpi/mpi_bench" --tasks "$tasks" --runs "$runs" | tee "$out/concur.txt"
-"$mpiexec" -n 3 "$py" -m mpi4py.futures "$here/mpi_bench.py" --tasks $((tasks / 4)) --runs "$runs" | tee "$out/mpi4py.txt"
+echo "== trivial tasks, 2 worker ranks (mpiexec -n 3), tasks/s; concur and mpi4py runs alternate =="
+for r in $(seq "$runs"); do
+  "$mpiexec" -n 3 "$build/bench/mpi/mpi_bench" --tasks "$tasks" --runs 1 | sed 's/^/concur /' | tee -a "$out/concur.txt"
+  "$mpiexec" -n 3 "$py" -m mpi4py.futures "$here/mpi_bench.py" --tasks $((tasks / 4)) --runs 1 |
+    sed 's/^/mpi4py /' | tee -a "$out/mpi4py.txt"
+done
 
 echo "== gcd (--rounds $rounds), seconds, medians of $runs runs =="
 for r in $(seq "$runs"); do
@@ -43,11 +46,10 @@ d = sys.argv[1]
 def rates(name):
     r = {}
     for line in open(os.path.join(d, name)):
-        if line.startswith("#"):
-            continue
-        k, v = line.split()
-        r[k] = float(v)
-    return r
+        _, k, v, *_ = line.split()
+        if k != "#":
+            r.setdefault(k, []).append(float(v))
+    return {k: statistics.median(v) for k, v in r.items()}
 c, p = rates("concur.txt"), rates("mpi4py.txt")
 print("\n== summary ==")
 for k in ("chunksize1", "chunksize100"):

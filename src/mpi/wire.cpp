@@ -91,8 +91,8 @@ std::size_t max_message_bytes() noexcept {
 }
 
 std::chrono::microseconds Backoff::next() const noexcept {
-  if (idle_ < 16) return std::chrono::microseconds(0);
-  const unsigned shift = std::min(idle_ - 16, 10u);
+  if (idle_ < kYields) return std::chrono::microseconds(0);
+  const unsigned shift = std::min(idle_ - kYields, 10u);
   return std::chrono::microseconds(std::min<long>(1L << shift, 1000));
 }
 
@@ -103,7 +103,7 @@ void Backoff::pause() noexcept {
   } else {
     std::this_thread::sleep_for(d);
   }
-  if (idle_ < 64) ++idle_;
+  if (idle_ < kYields + 16) ++idle_;
 }
 
 Outgoing start_send(std::shared_ptr<const std::string> bytes, int dest, int tag, MPI_Comm comm) {

@@ -14,6 +14,10 @@
 
 #include "concur/process/frame.hpp"
 
+#ifndef CONCUR_MPI_YIELDS
+#define CONCUR_MPI_YIELDS 16
+#endif
+
 namespace concur::mpi::detail {
 
 /// Bumped whenever the messages below change meaning.
@@ -40,14 +44,17 @@ std::uint32_t announced_protocol_version() noexcept;
 /// The largest single MPI message, in bytes (1 GiB; env CONCUR_MPI_MAX_MESSAGE lowers it, for tests).
 std::size_t max_message_bytes() noexcept;
 
-/// Sleeps a little longer each time nothing happened: yields at first, then 1 µs doubling to 1 ms.
+/// Sleeps a little longer each time nothing happened: yields at first (sched_yield hands the core
+/// to any runnable process, so an oversubscribed node loses nothing), then sleeps 1 µs doubling to
+/// 1 ms.
 class Backoff {
  public:
+  static constexpr unsigned kYields = CONCUR_MPI_YIELDS;
   void reset() noexcept { idle_ = 0; }
   void pause() noexcept;
   /// Counts an idle round spent elsewhere (e.g. in a timed condition-variable wait).
   void note_idle() noexcept {
-    if (idle_ < 64) ++idle_;
+    if (idle_ < kYields + 16) ++idle_;
   }
   /// The next pause's length (0 while still only yielding).
   std::chrono::microseconds next() const noexcept;
