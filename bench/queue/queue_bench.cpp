@@ -7,7 +7,8 @@
 //   pingpong — two threads bounce one item through two queues, µs per round trip
 // moodycamel's queue has no maxsize, task_done, join or shutdown: it runs with enqueue() (never
 // blocks, grows as needed) and wait_dequeue(), its fastest blocking form.
-// Each figure is the median of --reps runs; CPython runs queue_bench.py (fewer items, same rate).
+// Each figure is the median of --reps runs, interleaved so that every contender sees the same load;
+// CPython runs queue_bench.py (a tenth of the items; rates are per item). --python none skips it.
 //
 //   queue_bench [--items N] [--rounds N] [--reps N] [--python PATH] [--script PATH]
 #include <concurrentqueue/blockingconcurrentqueue.h>
@@ -124,12 +125,6 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-template <class F>
-double median_of(int reps, F f) {
-  std::vector<double> v;
-  for (int i = 0; i < reps; ++i) v.push_back(f());
-  return median(v);
-}
 
 std::map<std::string, double> run_python(const std::string& python, const std::string& script, long items,
                                          long rounds, int reps) {
@@ -163,25 +158,43 @@ int main(int argc, char** argv) {
   }
   const bool with_python = python != "none";
   const long py_items = std::max(20'000L, items / 10), py_rounds = std::max(2'000L, rounds / 5);
-  auto py = with_python ? run_python(python, script, py_items, py_rounds, reps) : std::map<std::string, double>{};
+  auto wanted = [&](const char* name) { return only.empty() || only == name; };
 
+  // Interleaved repetitions: each rep runs CPython once, then every C++ queue once, so that all
+  // contenders see the same machine load (the box is shared); medians are taken per column.
+  std::map<std::string, std::vector<double>> samples;
+  for (int rep = 0; rep < reps; ++rep) {
+    if (with_python)
+      for (auto& [name, value] : run_python(python, script, py_items, py_rounds, 1)) samples["CPython/" + name].push_back(value);
+    for (auto [name, p, c] : {std::tuple{"spsc", 1, 1}, std::tuple{"mpmc", 2, 2}}) {
+      if (!wanted(name)) continue;
+      const std::string n = name;
+      samples["concur/" + n].push_back(throughput<ConcurAdapter>(p, c, items, 1024));
+      samples["moodycamel/" + n].push_back(throughput<MoodyAdapter>(p, c, items, 1024));
+      samples["mutex+cv/" + n].push_back(throughput<MutexCvAdapter>(p, c, items, 1024));
+    }
+    if (wanted("pingpong")) {
+      samples["concur/pingpong"].push_back(ping_pong<ConcurAdapter>(rounds));
+      samples["moodycamel/pingpong"].push_back(ping_pong<MoodyAdapter>(rounds));
+      samples["mutex+cv/pingpong"].push_back(ping_pong<MutexCvAdapter>(rounds));
+    }
+  }
+  auto med = [&](const std::string& key) { return samples.count(key) ? median(samples[key]) : 0.0; };
+
+  std::printf("medians of %d interleaved runs; throughput in M items/s (higher is better)\n", reps);
   std::printf("workload   concur        moodycamel    mutex+cv      CPython       concur/moody concur/CPython\n");
-  for (auto [name, p, c] : {std::tuple{"spsc", 1, 1}, std::tuple{"mpmc", 2, 2}}) {
-    if (!only.empty() && only != name) continue;
-    const double con = median_of(reps, [&] { return throughput<ConcurAdapter>(p, c, items, 1024); });
-    const double moo = median_of(reps, [&] { return throughput<MoodyAdapter>(p, c, items, 1024); });
-    const double mcv = median_of(reps, [&] { return throughput<MutexCvAdapter>(p, c, items, 1024); });
-    const double cpy = py.count(name) ? py[name] : 0.0;
+  for (const char* name : {"spsc", "mpmc"}) {
+    if (!wanted(name)) continue;
+    const std::string n = name;
+    const double con = med("concur/" + n), moo = med("moodycamel/" + n), mcv = med("mutex+cv/" + n),
+                 cpy = med("CPython/" + n);
     std::printf("%-10s %8.2f M/s  %8.2f M/s  %8.2f M/s  %8.3f M/s  %8.2fx     %8.1fx\n", name, con / 1e6, moo / 1e6,
                 mcv / 1e6, cpy / 1e6, con / moo, cpy > 0 ? con / cpy : 0.0);
   }
-  if (only.empty() || only == "pingpong") {
-    const double con = median_of(reps, [&] { return ping_pong<ConcurAdapter>(rounds); });
-    const double moo = median_of(reps, [&] { return ping_pong<MoodyAdapter>(rounds); });
-    const double mcv = median_of(reps, [&] { return ping_pong<MutexCvAdapter>(rounds); });
-    const double cpy = py.count("pingpong") ? py["pingpong"] : 0.0;
-    std::printf("%-10s %8.2f us   %8.2f us   %8.2f us   %8.2f us   (µs per round trip; lower is better)\n",
-                "pingpong", con, moo, mcv, cpy);
+  if (wanted("pingpong")) {
+    std::printf("%-10s %8.2f us   %8.2f us   %8.2f us   %8.2f us   (median us per round trip; lower is better)\n",
+                "pingpong", med("concur/pingpong"), med("moodycamel/pingpong"), med("mutex+cv/pingpong"),
+                med("CPython/pingpong"));
   }
   return 0;
 }
