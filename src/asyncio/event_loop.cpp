@@ -171,20 +171,20 @@ void EventLoop::drain_remote() {
 
 void EventLoop::add_timer(detail::TimerNode* t) {
   t->seq_ = timer_seq_++;
-  t->heap_index_ = timers_.size();
+  t->heap_index_ = static_cast<std::uint32_t>(timers_.size());
   timers_.push_back(t);
   sift_up(t->heap_index_);
 }
 
 void EventLoop::remove_timer(detail::TimerNode* t) noexcept {
+  if (t->heap_index_ == detail::TimerNode::npos) return;
   const std::size_t i = t->heap_index_;
-  if (i == detail::TimerNode::npos) return;
   t->heap_index_ = detail::TimerNode::npos;
   detail::TimerNode* last = timers_.back();
   timers_.pop_back();
   if (last == t) return;
   timers_[i] = last;
-  last->heap_index_ = i;
+  last->heap_index_ = static_cast<std::uint32_t>(i);
   sift_up(i);
   sift_down(last->heap_index_);
 }
@@ -195,11 +195,11 @@ void EventLoop::sift_up(std::size_t i) noexcept {
     const std::size_t parent = (i - 1) / 2;
     if (!timer_less(x, timers_[parent])) break;
     timers_[i] = timers_[parent];
-    timers_[i]->heap_index_ = i;
+    timers_[i]->heap_index_ = static_cast<std::uint32_t>(i);
     i = parent;
   }
   timers_[i] = x;
-  x->heap_index_ = i;
+  x->heap_index_ = static_cast<std::uint32_t>(i);
 }
 
 void EventLoop::sift_down(std::size_t i) noexcept {
@@ -211,11 +211,11 @@ void EventLoop::sift_down(std::size_t i) noexcept {
     if (c + 1 < n && timer_less(timers_[c + 1], timers_[c])) ++c;
     if (!timer_less(timers_[c], x)) break;
     timers_[i] = timers_[c];
-    timers_[i]->heap_index_ = i;
+    timers_[i]->heap_index_ = static_cast<std::uint32_t>(i);
     i = c;
   }
   timers_[i] = x;
-  x->heap_index_ = i;
+  x->heap_index_ = static_cast<std::uint32_t>(i);
 }
 
 void EventLoop::adopt(detail::TaskBase* t, std::optional<std::string> name) {
@@ -242,6 +242,11 @@ void EventLoop::adopt(detail::TaskBase* t, std::optional<std::string> name) {
 }
 
 void detail::TaskBase::finish_root() noexcept {
+  if (reinterpret_cast<std::uintptr_t>(done_waiters_) & 1u) {  // one shared waiter, no node
+    auto* s = reinterpret_cast<DoneWaiter*>(reinterpret_cast<std::uintptr_t>(done_waiters_) & ~std::uintptr_t{1});
+    done_waiters_ = nullptr;
+    s->on_done(*this);
+  }
   while (DoneWaiter* w = done_waiters_) {
     done_waiters_ = w->next_waiter_;
     w->next_waiter_ = nullptr;

@@ -26,16 +26,15 @@ void silence_when_done(TaskBase* t) {
 MultiWait::MultiWait(TaskBase* const* tasks, std::size_t n, Mode mode, bool forward_cancel,
                      std::optional<std::chrono::steady_clock::time_point> deadline)
     : tasks_(tasks), n_(n), remaining_(n), mode_(mode), forward_cancel_(forward_cancel) {
-  children_ = std::make_unique<Child[]>(n);
   for (std::size_t i = 0; i < n; ++i) {
     TaskBase* t = tasks[i];
     if (t->done()) {
       --remaining_;
       if (first_failed_ == nullptr && failed(*t)) first_failed_ = t;
       if (mode_ == Mode::first_completed) satisfied_ = true;
-    } else {
-      children_[i].m = this;
-      t->add_done_waiter(&children_[i]);
+    } else if (!t->add_shared_waiter(this)) {
+      // The task has waiters already: a forwarding node stands for this waiter.
+      t->add_shared_waiter_slow(this);
     }
   }
   if (remaining_ == 0 || (first_failed_ != nullptr && mode_ != Mode::all &&
@@ -54,7 +53,9 @@ MultiWait::MultiWait(TaskBase* const* tasks, std::size_t n, Mode mode, bool forw
 
 MultiWait::~MultiWait() {
   if (scheduled()) loop_->remove_timer(this);
-  // children_'s destructors unlink the waiters still registered.
+  for (std::size_t i = 0; i < n_; ++i) {
+    if (!tasks_[i]->done()) tasks_[i]->remove_done_waiter(this);
+  }
 }
 
 bool MultiWait::failed(const TaskBase& t) const noexcept {

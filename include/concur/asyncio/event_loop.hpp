@@ -87,7 +87,7 @@ class Callback final : public CallbackNode {
 /// An entry of the loop's timer heap (intrusive: knows its heap index, so removal is exact).
 class TimerNode {
  public:
-  static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+  static constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
   /// Called by the loop when due, after removal from the heap.
   virtual void fire() noexcept = 0;
   bool scheduled() const noexcept { return heap_index_ != npos; }
@@ -99,8 +99,8 @@ class TimerNode {
 
  private:
   friend class concur::asyncio::EventLoop;
-  std::uint64_t seq_ = 0;
-  std::size_t heap_index_ = npos;
+  std::uint32_t seq_ = 0;  // FIFO among equal deadlines (serial-number arithmetic: wraps safely)
+  std::uint32_t heap_index_ = npos;
 };
 
 /// call_later / call_at: a callback that is also a timer.
@@ -311,7 +311,8 @@ class EventLoop {
   void sift_up(std::size_t i) noexcept;
   void sift_down(std::size_t i) noexcept;
   bool timer_less(const detail::TimerNode* a, const detail::TimerNode* b) const noexcept {
-    return a->when_ < b->when_ || (a->when_ == b->when_ && a->seq_ < b->seq_);
+    return a->when_ < b->when_ ||
+           (a->when_ == b->when_ && static_cast<std::int32_t>(a->seq_ - b->seq_) < 0);
   }
   void drain_remote();
   void report_slow(const char* what, double seconds);
@@ -323,7 +324,7 @@ class EventLoop {
   std::size_t ring_head_ = 0;
   std::size_t ring_tail_ = 0;
   std::vector<detail::TimerNode*> timers_;
-  std::uint64_t timer_seq_ = 0;
+  std::uint32_t timer_seq_ = 0;
   std::shared_ptr<detail::Remote> remote_;
   detail::TaskBase* current_ = nullptr;
   detail::TaskBase* tasks_head_ = nullptr;
@@ -375,36 +376,33 @@ T run(Task<T> main, RunOptions options = {}) {
 /// Awaiter of sleep(): a timer in the loop's heap (no allocation), or one yield for a delay <= 0.
 class [[nodiscard]] SleepAwaiter final : public detail::Suspension, public detail::TimerNode {
  public:
-  explicit SleepAwaiter(EventLoop::clock::duration delay) noexcept : delay_(delay) {}
-  SleepAwaiter(SleepAwaiter&& o) noexcept : delay_(o.delay_) {}
+  explicit SleepAwaiter(EventLoop::clock::duration delay) noexcept {
+    when_ = EventLoop::time_point(delay);  // the delay, until await_suspend makes it a deadline
+  }
+  SleepAwaiter(SleepAwaiter&& o) noexcept { when_ = o.when_; }
   ~SleepAwaiter() {
-    if (scheduled()) loop_->remove_timer(this);
+    if (scheduled()) detail::running_loop()->remove_timer(this);
   }
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
     if (!begin(h)) return false;
-    if (delay_ <= EventLoop::clock::duration::zero()) {
+    const auto delay = when_.time_since_epoch();
+    if (delay <= EventLoop::clock::duration::zero()) {
       wake();  // sleep(0): yield once
     } else {
-      loop_ = running_loop_();
-      when_ = EventLoop::clock::now() + delay_;
-      loop_->add_timer(this);
+      when_ = EventLoop::clock::now() + delay;
+      detail::running_loop()->add_timer(this);
     }
     return true;
   }
   void await_resume() { finish(); }
   bool on_cancel() noexcept override {
     if (!scheduled()) return false;  // a yield: deliver at the step
-    loop_->remove_timer(this);
+    detail::running_loop()->remove_timer(this);
     wake_cancelled();
     return true;
   }
   void fire() noexcept override { wake(); }
-
- private:
-  static EventLoop* running_loop_() noexcept { return detail::running_loop(); }
-  EventLoop::clock::duration delay_;
-  EventLoop* loop_ = nullptr;
 };
 
 /// Python's asyncio.sleep(delay): suspends the current task for `delay` (<= 0: yields once).

@@ -97,6 +97,8 @@ class DoneWaiter {
   DoneWaiter(const DoneWaiter&) = delete;
   DoneWaiter& operator=(const DoneWaiter&) = delete;
   virtual void on_done(TaskBase& t) noexcept = 0;
+  /// A node standing for a shared waiter (see TaskBase::add_shared_waiter) returns it.
+  virtual DoneWaiter* forwards_to() const noexcept { return nullptr; }
 
  protected:
   ~DoneWaiter();
@@ -148,12 +150,18 @@ class TaskBase {
   void set_name(std::string name);
   std::uint32_t id() const noexcept { return id_; }
 
-  void add_done_waiter(DoneWaiter* w) noexcept {
-    w->waited_ = this;
-    w->next_waiter_ = done_waiters_;
-    done_waiters_ = w;
-  }
+  void add_done_waiter(DoneWaiter* w);
   void remove_done_waiter(DoneWaiter* w) noexcept;
+  /// Registers s as the task's only waiter without using s's list links, so one waiter (gather's)
+  /// can watch many tasks with no node per task. False if the task has waiters already (then use
+  /// add_done_waiter with a node). Undo with remove_done_waiter(s).
+  bool add_shared_waiter(DoneWaiter* s) noexcept {
+    if (done_waiters_ != nullptr) return false;
+    done_waiters_ = reinterpret_cast<DoneWaiter*>(reinterpret_cast<std::uintptr_t>(s) | 1u);
+    return true;
+  }
+  /// As add_shared_waiter when the task has waiters already: links a forwarding node.
+  void add_shared_waiter_slow(DoneWaiter* s);
 
   /// The stored exception (null on success); marks it retrieved.
   std::exception_ptr error() noexcept {
@@ -194,7 +202,7 @@ class TaskBase {
  protected:
   TaskBase() noexcept
       : is_root_(false), must_cancel_(false), cancelled_(false), retrieved_(false), closed_(false),
-        started_(false) {}
+        started_(false), named_(false) {}
   ~TaskBase();
 
   std::coroutine_handle<> self_;
@@ -210,7 +218,6 @@ class TaskBase {
   TaskBase* prev_task_ = nullptr;      // root: the loop's list of live tasks
   TaskBase* next_task_ = nullptr;
   std::exception_ptr error_;
-  std::string* name_ = nullptr;
   std::uint32_t refs_ = 0;
   std::uint32_t id_ = 0;
   std::uint16_t cancel_requests_ = 0;
@@ -222,6 +229,7 @@ class TaskBase {
   bool retrieved_ : 1;
   bool closed_ : 1;
   bool started_ : 1;
+  bool named_ : 1;  // the name lives in a side table (names are rare; frames stay small)
 };
 
 inline Suspension::~Suspension() {

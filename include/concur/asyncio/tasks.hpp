@@ -110,7 +110,7 @@ using void_to_monostate = std::conditional_t<std::is_void_v<T>, std::monostate, 
 void silence_when_done(TaskBase* t);
 
 /// Waits for a set of scheduled tasks (the engine of gather and wait).
-class MultiWait final : public Suspension, public TimerNode {
+class MultiWait final : public Suspension, public TimerNode, public DoneWaiter {
  public:
   enum class Mode : std::uint8_t {
     all,              ///< every task done
@@ -128,19 +128,15 @@ class MultiWait final : public Suspension, public TimerNode {
   void await_resume();
   bool on_cancel() noexcept override;
   void fire() noexcept override;
+  void on_done(TaskBase& t) noexcept override { child_done(t); }
   /// The first task that failed (completion order), or null.
   TaskBase* first_failed() const noexcept { return first_failed_; }
 
  private:
-  struct Child final : DoneWaiter {
-    MultiWait* m = nullptr;
-    void on_done(TaskBase& t) noexcept override { m->child_done(t); }
-  };
   void child_done(TaskBase& t) noexcept;
   bool failed(const TaskBase& t) const noexcept;
   TaskBase* const* tasks_;
   std::size_t n_;
-  std::unique_ptr<Child[]> children_;
   std::size_t remaining_ = 0;
   TaskBase* first_failed_ = nullptr;
   EventLoop* loop_ = nullptr;

@@ -4,9 +4,10 @@
 // malloc dominates the cost of a short coroutine, so freed frames are kept on per-thread free
 // lists, one per 16-byte size class up to 512 bytes (larger frames go to ::operator new). One
 // event loop runs on one thread, so its frames come from and go back to that thread's lists
-// without synchronisation. A frame freed on another thread (a coroutine created on one thread
-// and run by run_coroutine_threadsafe on a loop) simply joins that thread's lists: every block is
-// an independent allocation, so migration is safe. Lists are capped and emptied at thread exit.
+// without synchronisation. Blocks are carved from 64 KiB slabs (no per-frame malloc header),
+// which are never returned to the system; a frame freed on another thread (a coroutine created on
+// one thread and run by run_coroutine_threadsafe on a loop) simply joins that thread's lists, and
+// an exiting thread hands its free blocks to a shared depot that other threads draw from.
 // Under AddressSanitizer the pool is bypassed so use-after-free of a frame stays detectable.
 #pragma once
 
