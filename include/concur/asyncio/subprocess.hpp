@@ -14,6 +14,9 @@
 // background). Pipe ends are non-blocking StreamReader/StreamWriter (stdin_ is a StreamWriter).
 // Errors: a program that cannot be executed throws std::system_error (ENOENT, EACCES).
 // Threading: use a Process from the loop that created it.
+// g++ 12 caveat: a braced argument list or options holding std::string temporaries written inside
+// the co_await expression can be miscompiled (double destruction); build them in a statement of
+// their own, then co_await create_subprocess_exec(prog, std::move(args), std::move(options)).
 #pragma once
 
 #include <sys/types.h>
