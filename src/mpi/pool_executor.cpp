@@ -15,6 +15,12 @@ namespace detail {
 
 using futures::detail::ProcessSinks;
 
+#ifndef CONCUR_MPI_INFLIGHT
+#define CONCUR_MPI_INFLIGHT 2
+#endif
+/// Messages in flight per worker: one running, one waiting beside it (no idle round trip).
+inline constexpr std::size_t kInflight = CONCUR_MPI_INFLIGHT;
+
 class MPIPoolCore {
  public:
   explicit MPIPoolCore(MPIPoolOptions o) : options_(o) {
@@ -230,7 +236,7 @@ class MPIPoolCore {
 
   bool dispatch() {
     bool progressed = false;
-    for (std::size_t depth = 0; depth < 2; ++depth) {
+    for (std::size_t depth = 0; depth < kInflight; ++depth) {
       for (auto& w : workers_) {
         if (w.inflight.size() != depth) continue;
         Job job;
