@@ -21,10 +21,10 @@
 // destructor, which must not race with any other call. Items are moved in and out, never copied
 // (a `const T&` put copies once into the queue, as you asked), so move-only types work.
 // Blocking: put() (bounded queue, full), get() (empty) and join() block; everything else takes
-// the queue's mutex briefly or nothing at all. A thread that must wait first yields its CPU a
-// few times (no busy spinning, which measurably slowed hand-offs on a loaded 2-core machine; see
-// bench/queue/README.md), then sleeps on a futex; wake-ups are issued only when someone sleeps,
-// one thread per item.
+// the queue's mutex briefly or nothing at all. A thread that must wait sleeps on a futex at once:
+// spinning or sched_yield() before sleeping was measured and dropped (on a loaded 2-core machine
+// both slowed hand-offs, yield by up to 10x next to niced jobs; see bench/queue/README.md).
+// Wake-ups are issued only when someone sleeps, one thread per item.
 // Memory ordering: everything the putting thread did before put() happens-before everything the
 // getting thread does after get() returns that item; task_done() happens-before the join() it
 // releases returns.
@@ -39,7 +39,6 @@
 #include <mutex>
 #include <optional>
 #include <stop_token>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -267,7 +266,6 @@ class BasicQueue {
  private:
   using Clock = std::chrono::steady_clock;
   using Deadline = std::optional<Clock::time_point>;
-  static constexpr int kYieldsBeforeSleep = 4;
 
   static void raise_put(Status s) {
     if (s == Status::full) throw Full();
@@ -317,15 +315,6 @@ class BasicQueue {
   // Slow path of get(): the queue is empty, lock held. Returns ok with an item available.
   Status wait_for_item(std::unique_lock<detail::QueueLock>& lock, const Deadline& deadline, const std::stop_token* stop) {
     if (expired(deadline)) return Status::empty;
-    // Yield the CPU a few times before sleeping: on a busy hand-off the other side usually
-    // delivers within one time slice, and a futex sleep + wake costs two context switches
-    // (measured: ~1.3-1.7x throughput under load, see bench/queue/README.md).
-    lock.unlock();
-    for (int i = 0; i < kYieldsBeforeSleep; ++i) {
-      if (size_hint_.load(std::memory_order_relaxed) > 0 || shutdown_hint_.load(std::memory_order_relaxed)) break;
-      std::this_thread::yield();
-    }
-    lock.lock();
     std::optional<std::stop_callback<detail::QueueInterrupt>> on_stop;
     if (stop != nullptr && stop->stop_possible()) on_stop.emplace(*stop, detail::QueueInterrupt{&not_empty_});
     for (;;) {
@@ -342,12 +331,6 @@ class BasicQueue {
   // Slow path of put(): the bounded queue is full, lock held. Returns ok with a slot free.
   Status wait_for_slot(std::unique_lock<detail::QueueLock>& lock, const Deadline& deadline, const std::stop_token* stop) {
     if (expired(deadline)) return Status::full;
-    lock.unlock();
-    for (int i = 0; i < kYieldsBeforeSleep; ++i) {
-      if (size_hint_.load(std::memory_order_relaxed) < maxsize_ || shutdown_hint_.load(std::memory_order_relaxed)) break;
-      std::this_thread::yield();
-    }
-    lock.lock();
     std::optional<std::stop_callback<detail::QueueInterrupt>> on_stop;
     if (stop != nullptr && stop->stop_possible()) on_stop.emplace(*stop, detail::QueueInterrupt{&not_full_});
     for (;;) {
@@ -386,7 +369,7 @@ class BasicQueue {
   detail::QueueCondition not_empty_;   // get() sleeps here
   detail::QueueCondition not_full_;    // put() sleeps here (bounded queues)
   detail::QueueCondition all_done_;    // join() sleeps here
-  // Lock-free mirrors for qsize()/is_shutdown() and the pre-sleep yields; written under mutex_.
+  // Lock-free mirrors for qsize()/is_shutdown(); written under mutex_.
   std::atomic<std::size_t> size_hint_{0};
   std::atomic<bool> shutdown_hint_{false};
 };
