@@ -88,9 +88,7 @@ void run_flags(Ctx& ctx) {
     Tally t;
     concur::futures::ThreadPoolExecutor ex({.max_workers = 20});
     std::vector<concur::futures::Future<HttpResult>> fs;
-    std::map<concur::futures::Future<HttpResult>*, std::string> code_of;
     for (auto& cc : codes) fs.push_back(ex.submit(download_one, port, cc));
-    for (std::size_t k = 0; k < fs.size(); ++k) code_of[&fs[k]] = codes[k];
     std::size_t done = 0;
     for (auto& f : concur::futures::as_completed(fs)) {  // the seeds' progress over as_completed
       auto it = std::find(fs.begin(), fs.end(), f);
