@@ -8,6 +8,7 @@ CONCUR_DEBIAN_PACKAGES=(
   libcereal-dev                                # ProcessPoolExecutor serialization
   libssl-dev openssl                           # the SHA-256 and openssl-pipeline experiments
   python3                                      # CPython running the seeds' code in the same run
+  libcli11-dev                                 # concur-lab's command line
   libopenmpi-dev openmpi-bin python3-mpi4py    # concur::mpi
   clang libclang-rt-14-dev                     # libFuzzer for the frame decoder
 )
