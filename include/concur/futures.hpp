@@ -6,4 +6,5 @@
 #include "concur/futures/future.hpp"
 #include "concur/futures/thread_pool.hpp"
 #include "concur/futures/wait.hpp"
+#include "concur/futures/process_pool.hpp"
 #include "concur/timeout.hpp"

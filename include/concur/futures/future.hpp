@@ -55,11 +55,11 @@ class AnyFuture {
   /// The typed handle. Precondition: T is the future's result type (unchecked).
   template <class T>
   Future<T> as() const noexcept {
-    auto* s = static_cast<detail::FutureState<T>*>(state_.get());
+    auto* s = static_cast<concur::detail::FutureState<T>*>(state_.get());
     s->add_ref();
-    return Future<T>(detail::StateRef<detail::FutureState<T>>(s));
+    return Future<T>(concur::detail::StateRef<concur::detail::FutureState<T>>(s));
   }
-  detail::FutureStateBase* state() const noexcept { return state_.get(); }
+  concur::detail::FutureStateBase* state() const noexcept { return state_.get(); }
   friend bool operator==(const AnyFuture& a, const AnyFuture& b) noexcept {
     return a.state_ == b.state_;
   }
@@ -67,7 +67,7 @@ class AnyFuture {
  private:
   template <class T>
   friend class Future;
-  detail::StateRef<detail::FutureStateBase> state_;
+  concur::detail::StateRef<concur::detail::FutureStateBase> state_;
 };
 
 namespace detail_future {
@@ -108,7 +108,7 @@ class Future {
   /// As result(), but throws concur::TimeoutError if not done within the timeout (negative: poll).
   template <class Rep, class Period>
   std::add_lvalue_reference_t<const T> result(std::chrono::duration<Rep, Period> timeout) const {
-    if (!state_->wait_until(detail::deadline_after(timeout))) throw TimeoutError();
+    if (!state_->wait_until(concur::detail::deadline_after(timeout))) throw TimeoutError();
     return get_done();
   }
 
@@ -120,7 +120,7 @@ class Future {
   }
   template <class Rep, class Period>
   std::exception_ptr exception(std::chrono::duration<Rep, Period> timeout) const {
-    if (!state_->wait_until(detail::deadline_after(timeout))) throw TimeoutError();
+    if (!state_->wait_until(concur::detail::deadline_after(timeout))) throw TimeoutError();
     return exception_done();
   }
 
@@ -128,7 +128,7 @@ class Future {
   void wait() const noexcept { state_->wait(); }
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> timeout) const noexcept {
-    return state_->wait_until(detail::deadline_after(timeout));
+    return state_->wait_until(concur::detail::deadline_after(timeout));
   }
 
   /// Calls fn(future) when the future is done, or at once (on this thread) if it already is.
@@ -152,9 +152,9 @@ class Future {
   }
 
   /// For executors and awaiters: the shared state behind the handle.
-  detail::FutureState<T>* state() const noexcept { return state_.get(); }
+  concur::detail::FutureState<T>* state() const noexcept { return state_.get(); }
   /// Wraps an existing state (adopting the reference). For executors.
-  explicit Future(detail::StateRef<detail::FutureState<T>> s) noexcept : state_(std::move(s)) {}
+  explicit Future(concur::detail::StateRef<concur::detail::FutureState<T>> s) noexcept : state_(std::move(s)) {}
 
  private:
   friend class AnyFuture;
@@ -168,22 +168,22 @@ class Future {
     return state_->stored_exception();
   }
 
-  detail::StateRef<detail::FutureState<T>> state_;
+  concur::detail::StateRef<concur::detail::FutureState<T>> state_;
 };
 
 namespace detail_future {
 template <class T>
-struct CallbackListener final : detail::Listener {
+struct CallbackListener final : concur::detail::Listener {
   template <class F>
-  CallbackListener(detail::StateRef<detail::FutureState<T>> s, F&& f)
+  CallbackListener(concur::detail::StateRef<concur::detail::FutureState<T>> s, F&& f)
       : future(std::move(s)), fn(std::forward<F>(f)) {
     internal = false;
   }
-  void on_done(detail::FutureStateBase&) noexcept override {
+  void on_done(concur::detail::FutureStateBase&) noexcept override {
     try {
       fn(future);
     } catch (...) {
-      detail::report_callback_exception(std::current_exception());
+      concur::detail::report_callback_exception(std::current_exception());
     }
     delete this;
   }
@@ -206,7 +206,7 @@ void Future<T>::add_done_callback(F fn) const {
 template <class T>
 class Promise {
  public:
-  Promise() : state_(new detail::FutureState<T>()) {}
+  Promise() : state_(new concur::detail::FutureState<T>()) {}
   Promise(Promise&&) noexcept = default;
   Promise& operator=(Promise&& o) noexcept {
     abandon();
@@ -233,7 +233,7 @@ class Promise {
   void abandon() noexcept {
     if (state_ && !state_->done()) state_->try_set_exception(std::make_exception_ptr(BrokenPromise()));
   }
-  detail::StateRef<detail::FutureState<T>> state_;
+  concur::detail::StateRef<concur::detail::FutureState<T>> state_;
 };
 
 }  // namespace concur::futures

@@ -56,7 +56,7 @@ namespace detail_pool {
 
 /// A queued call and its future in one allocation.
 template <class R, class Fn, bool StopAware>
-class PoolTask final : public detail::FutureState<R>, public detail::PoolWork {
+class PoolTask final : public concur::detail::FutureState<R>, public concur::detail::PoolWork {
  public:
   explicit PoolTask(Fn fn) : fn_(std::move(fn)) {}
 
@@ -168,9 +168,9 @@ class ThreadPoolExecutor : public Executor {
   Future<R> enqueue(Fn&& call) {
     auto* task = new detail_pool::PoolTask<R, std::decay_t<Fn>, StopAware>(std::forward<Fn>(call));
     task->add_ref();  // one reference for the queue, one for the returned Future
-    Future<R> future{detail::StateRef<detail::FutureState<R>>(task)};
+    Future<R> future{concur::detail::StateRef<concur::detail::FutureState<R>>(task)};
     try {
-      detail::thread_pool_submit(core_, task);
+      concur::detail::thread_pool_submit(core_, task);
     } catch (...) {
       task->release();  // the queue's reference
       throw;
@@ -178,7 +178,7 @@ class ThreadPoolExecutor : public Executor {
     return future;
   }
 
-  detail::ThreadPoolCore* core_;
+  concur::detail::ThreadPoolCore* core_;
   std::size_t max_workers_;
 };
 

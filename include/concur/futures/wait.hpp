@@ -27,9 +27,9 @@ namespace concur::futures {
 
 /// wait()'s return_when.
 enum class ReturnWhen {
-  FIRST_COMPLETED = static_cast<int>(detail::WaitCondition::first_completed),
-  FIRST_EXCEPTION = static_cast<int>(detail::WaitCondition::first_exception),
-  ALL_COMPLETED = static_cast<int>(detail::WaitCondition::all_completed),
+  FIRST_COMPLETED = static_cast<int>(concur::detail::WaitCondition::first_completed),
+  FIRST_EXCEPTION = static_cast<int>(concur::detail::WaitCondition::first_exception),
+  ALL_COMPLETED = static_cast<int>(concur::detail::WaitCondition::all_completed),
 };
 inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::FIRST_COMPLETED;
 /// Returns when any future finishes with an exception (cancelled ones do not count), or when
@@ -52,7 +52,7 @@ struct DoneAndNotDone {
 
 template <class F>
 concept FutureHandle = requires(const F& f) {
-  { f.state() } -> std::convertible_to<detail::FutureStateBase*>;
+  { f.state() } -> std::convertible_to<concur::detail::FutureStateBase*>;
 };
 
 /// Blocks until the return_when condition holds or the timeout passes (no TimeoutError: the
@@ -62,11 +62,11 @@ template <std::ranges::input_range Range>
 auto wait(const Range& fs, WaitOptions options = {}) {
   using F = std::ranges::range_value_t<Range>;
   std::vector<F> all(std::ranges::begin(fs), std::ranges::end(fs));
-  std::vector<detail::FutureStateBase*> states;
+  std::vector<concur::detail::FutureStateBase*> states;
   states.reserve(all.size());
   for (const F& f : all) states.push_back(f.state());
-  const auto flags = detail::wait_states(
-      states, static_cast<detail::WaitCondition>(options.return_when), deadline_from(options.timeout));
+  const auto flags = concur::detail::wait_states(
+      states, static_cast<concur::detail::WaitCondition>(options.return_when), deadline_from(options.timeout));
   DoneAndNotDone<F> r;
   for (std::size_t i = 0; i < all.size(); ++i) (flags[i] ? r.done : r.not_done).push_back(all[i]);
   return r;
@@ -84,7 +84,7 @@ class AsCompleted {
   class iterator;
   friend class iterator;
   AsCompleted(std::vector<F> fs, Timeout timeout) : deadline_(deadline_from(timeout)) {
-    std::vector<detail::FutureStateBase*> states;
+    std::vector<concur::detail::FutureStateBase*> states;
     for (F& f : fs) {
       bool seen = false;  // Python takes a set: each future once
       for (const F& g : futures_) seen = seen || g.state() == f.state();
@@ -93,7 +93,7 @@ class AsCompleted {
         futures_.push_back(std::move(f));
       }
     }
-    queue_ = std::make_unique<detail::CompletionQueue>(std::move(states));
+    queue_ = std::make_unique<concur::detail::CompletionQueue>(std::move(states));
   }
 
   struct sentinel {};
@@ -124,8 +124,8 @@ class AsCompleted {
 
 
   std::vector<F> futures_;
-  std::unique_ptr<detail::CompletionQueue> queue_;
-  std::optional<detail::Clock::time_point> deadline_;
+  std::unique_ptr<concur::detail::CompletionQueue> queue_;
+  std::optional<concur::detail::Clock::time_point> deadline_;
   std::optional<std::size_t> current_;
 };
 
