@@ -499,6 +499,7 @@ FdWatch::~FdWatch() {
 }
 
 void FdWatch::on_events(std::uint32_t ev) noexcept {
+  if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_closed_ = true;
   if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     if (Awaiter* r = std::exchange(reader_, nullptr)) {
       r->wake();

@@ -433,6 +433,9 @@ class FdWatch {
 
   int fd() const noexcept { return fd_; }
   EventLoop& loop() const noexcept { return *loop_; }
+  /// True once epoll reported the peer's close (RDHUP/HUP/ERR); stays set. Lets readers wait
+  /// for the next edge after a short read without missing a FIN folded into the same edge.
+  bool read_closed() const noexcept { return read_closed_; }
 
   /// co_await watch.readable() / writable(): see the file comment.
   class Awaiter final : public detail::Suspension {
@@ -476,6 +479,7 @@ class FdWatch {
   int fd_;
   bool read_ready_ = false;
   bool write_ready_ = false;
+  bool read_closed_ = false;
   Awaiter* reader_ = nullptr;
   Awaiter* writer_ = nullptr;
 };
