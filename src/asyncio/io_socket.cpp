@@ -13,11 +13,6 @@
 
 namespace concur::asyncio::detail {
 
-void UniqueFd::reset(int fd) noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 void throw_errno(int err, const char* what) { throw std::system_error(err, std::generic_category(), what); }
 
 std::string SocketAddress::host() const {

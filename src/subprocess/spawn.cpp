@@ -106,11 +106,6 @@ std::atomic<bool> g_no_pidfd{false};
 
 }  // namespace
 
-void Fd::reset(int fd) noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 std::pair<Fd, Fd> make_pipe() {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno(errno, "pipe2");

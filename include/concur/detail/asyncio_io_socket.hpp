@@ -8,6 +8,8 @@
 // except resolve(), which may wait on DNS: the loop runs it on another thread.
 #pragma once
 
+#include "concur/detail/unique_fd.hpp"
+
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -21,29 +23,8 @@
 
 namespace concur::asyncio::detail {
 
-/// Owns one file descriptor; closes it on destruction. Move-only.
-class UniqueFd {
- public:
-  UniqueFd() noexcept = default;
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-  /// Closes the owned fd (if any) and takes `fd`.
-  void reset(int fd = -1) noexcept;
-
- private:
-  int fd_ = -1;
-};
+/// Owns one file descriptor (concur::detail::UniqueFd).
+using UniqueFd = concur::detail::UniqueFd;
 
 /// A socket address of any family we support (AF_INET, AF_INET6, AF_UNIX).
 struct SocketAddress {

@@ -47,6 +47,8 @@
 // belong to the caller; nothing here reaps a child unless asked (try_reap / reap_in_background).
 #pragma once
 
+#include "concur/detail/unique_fd.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -57,30 +59,8 @@
 
 namespace concur::detail::spawn {
 
-/// Owns one file descriptor; closes it on destruction. Move-only. -1 means "none".
-class Fd {
- public:
-  Fd() noexcept = default;
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  /// Gives up ownership without closing.
-  int release() noexcept { return std::exchange(fd_, -1); }
-  /// Closes the current fd (errors ignored, EINTR not retried — Linux always closes) and takes fd.
-  void reset(int fd = -1) noexcept;
-
- private:
-  int fd_ = -1;
-};
+/// Owns one file descriptor; -1 means "none" (concur::detail::UniqueFd).
+using Fd = concur::detail::UniqueFd;
 
 /// What the child's fd 0, 1 or 2 becomes.
 enum class StdioKind : unsigned char {
