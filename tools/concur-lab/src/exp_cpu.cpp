@@ -18,6 +18,11 @@
 #if CONCUR_LAB_HAVE_PROCESS
 #include "process_jobs.hpp"
 #endif
+#ifdef CONCUR_LAB_MPI_GCD
+#include <unistd.h>
+
+#include <concur/subprocess.hpp>
+#endif
 
 namespace lab {
 namespace {
@@ -179,6 +184,35 @@ void run_gcd(Ctx& ctx) {
   proc.cpp_missing = missing_module("futures::ProcessPoolExecutor");
 #endif
   ctx.row(proc);
+
+  // The same Executor across MPI ranks: mpiexec -n workers+1 (rank 0 holds the executor).
+  RowSpec mpi{.strategy = "MPIPoolExecutor.map (mpiexec)", .workers = w};
+#ifdef CONCUR_LAB_MPI_GCD
+  if (access("/usr/bin/mpiexec", X_OK) == 0) {
+    mpi.cpp = [w, quick = ctx.cfg.quick, reference = ctx.reference()] {
+      namespace sp = concur::subprocess;
+      std::vector<std::string> args{"mpiexec", "-n", std::to_string(w + 1), CONCUR_LAB_MPI_GCD,
+                                    "--seconds"};
+      if (quick) args.push_back("--quick");
+      // Open MPI as root, oversubscribed, shared memory only (no network probing).
+      auto env = sp::environ_with({{"OMPI_ALLOW_RUN_AS_ROOT", "1"},
+                                   {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
+                                   {"OMPI_MCA_rmaps_base_oversubscribe", "1"},
+                                   {"OMPI_MCA_btl", "self,vader"},
+                                   {"OMPI_MCA_btl_vader_single_copy_mechanism", "none"},
+                                   {"OMPI_MCA_pml", "ob1"}});
+      auto r = sp::run(args, {.capture_output = true, .timeout = std::chrono::seconds(120),
+                              .check = true, .env = env});
+      // mpi_gcd checks every gcd itself and exits non-zero on a wrong one (check=true throws).
+      return Sample{.seconds = std::stod(r.stdout_.value_or("0")), .result = reference};
+    };
+  } else {
+    mpi.cpp_missing = "mpiexec not found (Debian: openmpi-bin)";
+  }
+#else
+  mpi.cpp_missing = missing_module("mpi (-DCONCUR_WITH_MPI=ON)");
+#endif
+  ctx.row(mpi);
 }
 
 // ---- RC4 and SHA-256 tables -----------------------------------------------------------------
