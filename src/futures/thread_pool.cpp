@@ -181,14 +181,7 @@ class ThreadPoolCore final : public WaitHelper {
     if (cancel_futures) {
       stop_.request_stop();
       drain(cancelled, [](PoolWork* w) { w->cancel_work(); });
-      for (auto& worker : workers_) {
-        PoolWork* all;
-        {
-          std::lock_guard lock(worker.local.mutex);
-          all = worker.local.take_all_locked();
-        }
-        drain(all, [](PoolWork* w) { w->cancel_work(); });
-      }
+      drain_worker_deques([](PoolWork* w) { w->cancel_work(); });
     }
     wake(INT_MAX);
     if (!wait) return;
@@ -231,6 +224,19 @@ class ThreadPoolCore final : public WaitHelper {
       list->next = nullptr;
       f(list);
       list = next;
+    }
+  }
+
+  /// Empties every worker's deque, applying f to each item (shutdown(cancel_futures), broken).
+  template <class F>
+  void drain_worker_deques(F f) noexcept {
+    for (auto& worker : workers_) {
+      PoolWork* all;
+      {
+        std::lock_guard lock(worker.local.mutex);
+        all = worker.local.take_all_locked();
+      }
+      drain(all, f);
     }
   }
 
@@ -352,13 +358,7 @@ class ThreadPoolCore final : public WaitHelper {
       all = global_.take_all_locked();
     }
     drain(all, [&](PoolWork* w) { w->fail_work(err); });
-    for (auto& worker : workers_) {
-      {
-        std::lock_guard lock(worker.local.mutex);
-        all = worker.local.take_all_locked();
-      }
-      drain(all, [&](PoolWork* w) { w->fail_work(err); });
-    }
+    drain_worker_deques([&](PoolWork* w) { w->fail_work(err); });
     wake(INT_MAX);
   }
 
@@ -397,9 +397,10 @@ class ThreadPoolCore final : public WaitHelper {
         }
       }
       if (found) {
-        if (searching_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
-            sleeping_.load(std::memory_order_seq_cst) > 0 && has_work())
-          wake(1);  // the last searcher hands searching over, so parallelism ramps up
+        // The last searcher hands searching over (a sleeper, or a new thread up to max_workers)
+        // when work is left: this task may block, and the rest must not wait for it.
+        if (searching_.fetch_sub(1, std::memory_order_seq_cst) == 1 && has_work())
+          ensure_another_looks();
         execute(found);
         continue;
       }
