@@ -1,7 +1,9 @@
 // MPIPoolExecutor throughput on trivial tasks: map(inc, range(N)) at chunksize 1 and 100, medians
 // of several runs, printed as `<name> <tasks/s>` lines (bench/mpi/run.sh pairs them with
 // mpi_bench.py's, run by mpi4py.futures). Correctness is asserted, speed only reported.
-//   mpiexec -n 3 mpi_bench [--tasks N] [--runs R]   (chunksize 100 runs 10 N tasks)
+//   mpiexec -n 3 mpi_bench [--tasks N] [--runs R] [--chunksize C] [--phases]
+// (chunksize 100 runs 10 N tasks; --chunksize runs only that chunk size; --phases also prints, on
+// stderr, how long map() took to return — the submitting — beside the whole run)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -28,14 +30,20 @@ int main(int argc, char** argv) {
   concur::mpi::Runtime mpi(argc, argv);
   long tasks = 20000;
   int runs = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--tasks")) tasks = std::atol(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
+  std::size_t only = 0;
+  bool phases = false;
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    if (!std::strcmp(argv[i], "--phases")) phases = true;
+    if (has_value && !std::strcmp(argv[i], "--tasks")) tasks = std::atol(argv[++i]);
+    else if (has_value && !std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[++i]);
+    else if (has_value && !std::strcmp(argv[i], "--chunksize")) only = static_cast<std::size_t>(std::atol(argv[++i]));
   }
   concur::mpi::MPIPoolExecutor pool;
   pool.bootup();
   const long base = tasks;
   for (std::size_t chunksize : {std::size_t{1}, std::size_t{100}}) {
+    if (only != 0 && chunksize != only) continue;
     tasks = chunksize == 1 ? base : 10 * base;  // long enough to measure at either speed
     std::vector<long> xs(static_cast<std::size_t>(tasks));
     std::iota(xs.begin(), xs.end(), 0L);
@@ -43,13 +51,19 @@ int main(int argc, char** argv) {
     for (int r = 0; r < runs; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       long sum = 0;
-      for (long v : pool.map(inc, xs, {.chunksize = chunksize})) sum += v;
+      auto results = pool.map(inc, xs, {.chunksize = chunksize});
+      const auto t1 = std::chrono::steady_clock::now();
+      for (long v : results) sum += v;
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (sum != tasks * (tasks + 1) / 2) {
         std::fprintf(stderr, "wrong sum %ld\n", sum);
         return 1;
       }
       rates.push_back(static_cast<double>(tasks) / s);
+      if (phases) {
+        std::fprintf(stderr, "chunksize%zu: map() returned after %.1f ms, done after %.1f ms\n", chunksize,
+                     std::chrono::duration<double, std::milli>(t1 - t0).count(), s * 1e3);
+      }
     }
     std::printf("chunksize%zu %.0f\n", chunksize, median(rates));
   }

@@ -2,6 +2,7 @@
 // (see concur/mpi/pool_executor.hpp).
 #include "concur/mpi/pool_executor.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -13,7 +14,44 @@
 namespace concur::mpi {
 namespace detail {
 
-using futures::detail::ProcessSinks;
+// ---- the batch helpers declared in concur/detail/mpi_batch.hpp ----
+
+void parse_outcomes(std::string_view payload, std::size_t n, std::vector<Outcome>& out) {
+  process::PayloadReader r(payload);
+  if (r.u32() != n) throw process::ProtocolError("concur::mpi: a result with the wrong number of calls");
+  out.resize(n);
+  for (auto& o : out) {
+    const std::uint8_t tag = r.u8();
+    if (tag == 0) {
+      o.ok = true;
+      o.bytes = r.str();
+    } else if (tag == 1) {
+      // mangled type, demangled type, what(): kept encoded, decoded only for a failed call
+      const char* begin = r.str().data() - 4;
+      r.str();
+      const std::string_view what = r.str();
+      o.ok = false;
+      o.bytes = std::string_view(begin, static_cast<std::size_t>(what.data() + what.size() - begin));
+    } else {
+      throw process::ProtocolError("corrupt concur payload: bad outcome tag");
+    }
+  }
+  r.expect_end();
+}
+
+std::exception_ptr outcome_exception(std::string_view bytes) noexcept {
+  try {
+    process::PayloadReader r(bytes);
+    return process::rebuild_exception(process::read_exception(r));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+std::exception_ptr abandoned_error() noexcept {
+  return std::make_exception_ptr(futures::BrokenExecutor("concur::mpi: the call was dropped"));
+}
+
 
 #ifndef CONCUR_MPI_INFLIGHT
 #define CONCUR_MPI_INFLIGHT 2
@@ -59,21 +97,20 @@ class MPIPoolCore {
 
   ~MPIPoolCore() { shutdown({.wait = true, .cancel_futures = false}); }
 
-  void submit(const std::string& name, std::vector<std::string> args, ProcessSinks sinks) {
+  std::uint64_t next_call_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+  void submit(std::uint64_t id, std::string frame, std::unique_ptr<CallBatch> batch) {
     Job job;
-    job.sinks = std::move(sinks);
+    job.id = id;
+    job.bytes = std::make_shared<std::string>(std::move(frame));
+    job.batch = std::move(batch);
     std::unique_lock lock(mu_);
     if (!broken_.empty()) throw futures::BrokenExecutor(broken_);
     if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
-    job.id = ++next_id_;
-    job.bytes = std::make_shared<std::string>();
-    lock.unlock();  // encode outside the lock
-    process::append_call_frame(*job.bytes, job.id, name, args);
-    lock.lock();
-    if (!broken_.empty()) throw futures::BrokenExecutor(broken_);
+    const bool was_empty = queue_.empty();
     queue_.push_back(std::move(job));
     lock.unlock();
-    cv_.notify_one();
+    if (was_empty) cv_.notify_one();
   }
 
   void shutdown(futures::ShutdownOptions o) {
@@ -84,9 +121,7 @@ class MPIPoolCore {
       if (o.cancel_futures) cancelled.swap(queue_);
     }
     cv_.notify_one();
-    for (auto& j : cancelled) {
-      for (auto& s : j.sinks) s->cancel();
-    }
+    for (auto& j : cancelled) j.batch->cancel();
     if (o.wait) join();
   }
 
@@ -102,8 +137,7 @@ class MPIPoolCore {
   struct Job {
     std::uint64_t id = 0;
     std::shared_ptr<std::string> bytes;
-    ProcessSinks sinks;
-    std::vector<bool> running;
+    std::unique_ptr<CallBatch> batch;
   };
   struct Worker {
     int rank = -1;
@@ -135,9 +169,8 @@ class MPIPoolCore {
       std::lock_guard lock(mu_);
       why = broken_;
     }
-    auto fail = [&](Job& j) {
-      for (auto& s : j.sinks) s->set_exception(std::make_exception_ptr(futures::BrokenExecutor(why)));
-    };
+    const auto error = std::make_exception_ptr(futures::BrokenExecutor(why));
+    auto fail = [&](Job& j) { j.batch->fail(error); };
     for (auto& j : queued) fail(j);
     for (auto& w : workers_) {
       for (auto& j : w.inflight) fail(j);
@@ -247,13 +280,7 @@ class MPIPoolCore {
             job = std::move(queue_.front());
             queue_.pop_front();
           }
-          bool any = false;
-          job.running.resize(job.sinks.size());
-          for (std::size_t i = 0; i < job.sinks.size(); ++i) {
-            job.running[i] = job.sinks[i]->set_running();
-            any = any || job.running[i];
-          }
-          if (any) break;  // else every call was cancelled: drop the message
+          if (job.batch->start()) break;  // else every call was cancelled: drop the message
         }
         sends_.push_back(start_send(job.bytes, w.rank, kTagCall, options_.comm));
         job.bytes.reset();
@@ -276,20 +303,7 @@ class MPIPoolCore {
       }
       Job job = std::move(w->inflight.front());
       w->inflight.pop_front();
-      const auto outcomes = process::parse_result(in->frame.payload);
-      if (outcomes.size() != job.sinks.size()) {
-        throw process::ProtocolError("concur::mpi: a result with the wrong number of calls");
-      }
-      // Last to first: a consumer blocked on the chunk's first future (map's in-order iteration)
-      // then wakes once and finds the rest done, instead of once per call.
-      for (std::size_t i = outcomes.size(); i-- > 0;) {
-        if (!job.running[i]) continue;
-        if (outcomes[i].ok) {
-          job.sinks[i]->set_value(outcomes[i].value);
-        } else {
-          job.sinks[i]->set_exception(process::rebuild_exception(outcomes[i].error));
-        }
-      }
+      job.batch->complete(in->frame.payload);
     }
   }
 
@@ -363,7 +377,7 @@ class MPIPoolCore {
   std::condition_variable cv_;       // submit/shutdown → manager
   std::condition_variable cv_done_;  // handshake finished
   std::deque<Job> queue_;
-  std::uint64_t next_id_ = 0;
+  std::atomic<std::uint64_t> next_id_{0};
   bool shutdown_ = false;
   bool handshake_done_ = false;
   std::string broken_;
@@ -379,9 +393,10 @@ MPIPoolExecutor::MPIPoolExecutor(MPIPoolOptions options)
 
 MPIPoolExecutor::~MPIPoolExecutor() = default;
 
-void MPIPoolExecutor::submit_calls(const std::string& name, std::vector<std::string> args,
-                                   futures::detail::ProcessSinks sinks) {
-  core_->submit(name, std::move(args), std::move(sinks));
+std::uint64_t MPIPoolExecutor::next_call_id() noexcept { return core_->next_call_id(); }
+
+void MPIPoolExecutor::submit_batch(std::uint64_t id, std::string frame, std::unique_ptr<detail::CallBatch> batch) {
+  core_->submit(id, std::move(frame), std::move(batch));
 }
 
 void MPIPoolExecutor::shutdown(futures::ShutdownOptions options) { core_->shutdown(options); }

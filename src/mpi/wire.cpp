@@ -170,14 +170,31 @@ std::optional<Incoming> try_receive(MPI_Comm comm, int source, int tag) {
       }
     }
   }
-  process::FrameDecoder dec(UINT32_MAX);
-  dec.feed(buf.data(), buf.size());
-  auto f = dec.next();
-  if (!f || dec.buffered() != 0) {
-    throw process::ProtocolError("concur::mpi: a message from rank " + std::to_string(in.source) +
-                                 " is not one complete frame");
-  }
-  in.frame = std::move(*f);
+  // One frame per message: check the header (as process::FrameDecoder does), then make the
+  // received buffer the payload in place (no copy through a decoder).
+  auto bad = [&](const std::string& why) {
+    return process::ProtocolError("concur::mpi: a message from rank " + std::to_string(in.source) +
+                                  " is not one concur frame: " + why);
+  };
+  if (buf.size() < process::kFrameHeaderSize) throw bad("shorter than a frame header");
+  const auto* h = reinterpret_cast<const unsigned char*>(buf.data());
+  auto u32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= std::uint32_t(h[at + i]) << (8 * i);
+    return v;
+  };
+  if (u32(0) != process::kFrameMagic) throw bad("bad magic");
+  if (h[4] != process::kFrameVersion) throw bad("unsupported version " + std::to_string(h[4]));
+  if (h[5] == 0 || h[5] > process::kMaxFrameKind) throw bad("unknown kind " + std::to_string(h[5]));
+  if (h[6] != 0 || h[7] != 0) throw bad("reserved bytes not zero");
+  const std::uint32_t len = u32(16);
+  if (buf.size() != process::kFrameHeaderSize + len) throw bad("length does not match the message");
+  const std::string_view payload(buf.data() + process::kFrameHeaderSize, len);
+  if (u32(20) != process::frame_checksum(h, payload)) throw bad("checksum mismatch");
+  in.frame.kind = static_cast<process::FrameKind>(h[5]);
+  in.frame.id = std::uint64_t(u32(8)) | (std::uint64_t(u32(12)) << 32);
+  buf.erase(0, process::kFrameHeaderSize);
+  in.frame.payload = std::move(buf);
   return in;
 }
 

@@ -57,13 +57,14 @@
 #include <utility>
 #include <vector>
 
+#include "concur/detail/mpi_batch.hpp"
 #include "concur/error.hpp"
 #include "concur/futures/executor.hpp"
 #include "concur/futures/future.hpp"
 // wait.hpp before process_pool.hpp: wait.hpp names concur::detail types as `detail::...` from
 // inside concur::futures, which process_pool.hpp's concur::futures::detail would shadow.
 #include "concur/futures/wait.hpp"
-#include "concur/futures/process_pool.hpp"  // the type-erased promise sinks (detail)
+#include "concur/futures/process_pool.hpp"  // futures::detail::as_param
 #include "concur/process/registry.hpp"
 #include "concur/timeout.hpp"
 
@@ -112,16 +113,14 @@ class MPIPoolExecutor final : public futures::Executor {
     static_assert((std::is_constructible_v<std::decay_t<P>, A&&> && ...),
                   "submit(): an argument does not convert to the task's parameter type");
     const std::string& name = process::task_name(process::detail::fn_address(fn));
-    std::vector<std::string> encoded(1);
-    if constexpr (sizeof...(P) > 0) {
-      process::serialize_into(encoded[0],
-                              futures::detail::as_param<std::decay_t<P>>(std::forward<A>(args))...);
-    }
-    auto sink = std::make_unique<futures::detail::ProcessCallSinkImpl<R>>();
-    futures::Future<R> f = sink->promise.get_future();
-    futures::detail::ProcessSinks sinks;
-    sinks.push_back(std::move(sink));
-    submit_calls(name, std::move(encoded), std::move(sinks));
+    const std::uint64_t id = next_call_id();
+    std::string frame;
+    detail::CallFrameWriter writer(frame, id, name, 1, 16);
+    writer.add(futures::detail::as_param<std::decay_t<P>>(std::forward<A>(args))...);
+    writer.finish();
+    auto batch = std::make_unique<detail::TypedBatch<R>>(1);
+    futures::Future<R> f = batch->future(0);
+    submit_batch(id, std::move(frame), std::move(batch));
     return f;
   }
 
@@ -142,28 +141,32 @@ class MPIPoolExecutor final : public futures::Executor {
     struct Cursor {
       View view;
       std::ranges::iterator_t<View> it;
-      std::deque<futures::Future<R>> ready;  // the last chunk's futures not yet handed out
+      std::vector<futures::Future<R>> ready;  // the last chunk's futures, handed out from `next`
+      std::size_t next = 0;
       explicit Cursor(View v) : view(std::move(v)), it(std::ranges::begin(view)) {}
     };
     auto cursor = std::make_shared<Cursor>(std::views::all(std::forward<Range>(range)));
     const std::size_t chunksize = options.chunksize;
+    constexpr std::size_t kArgBytes = std::is_arithmetic_v<Arg> ? sizeof(Arg) : 16;
     auto refill = [this, cursor, chunksize, &name]() -> std::optional<futures::Future<R>> {
-      if (cursor->ready.empty()) {
-        std::vector<std::string> args;
-        futures::detail::ProcessSinks sinks;
-        for (; args.size() < chunksize && cursor->it != std::ranges::end(cursor->view); ++cursor->it) {
-          args.emplace_back();
-          process::serialize_into(args.back(), futures::detail::as_param<Arg>(*cursor->it));
-          auto sink = std::make_unique<futures::detail::ProcessCallSinkImpl<R>>();
-          cursor->ready.push_back(sink->promise.get_future());
-          sinks.push_back(std::move(sink));
+      if (cursor->next == cursor->ready.size()) {
+        if (cursor->it == std::ranges::end(cursor->view)) return std::nullopt;
+        // One message per chunk: encode the calls straight into the frame, then one batch of
+        // futures for them (one allocation for the chunk's shared states).
+        const std::uint64_t id = next_call_id();
+        std::string frame;
+        detail::CallFrameWriter writer(frame, id, name, chunksize, kArgBytes);
+        for (; writer.calls() < chunksize && cursor->it != std::ranges::end(cursor->view); ++cursor->it) {
+          writer.add(futures::detail::as_param<Arg>(*cursor->it));
         }
-        if (args.empty()) return std::nullopt;
-        submit_calls(name, std::move(args), std::move(sinks));
+        writer.finish();
+        auto batch = std::make_unique<detail::TypedBatch<R>>(writer.calls());
+        cursor->ready.clear();
+        cursor->next = 0;
+        for (std::size_t i = 0; i < batch->size(); ++i) cursor->ready.push_back(batch->future(i));
+        submit_batch(id, std::move(frame), std::move(batch));
       }
-      futures::Future<R> f = std::move(cursor->ready.front());
-      cursor->ready.pop_front();
-      return f;
+      return std::move(cursor->ready[cursor->next++]);
     };
     std::deque<futures::Future<R>> pending;
     const std::size_t ahead = options.buffersize.value_or(SIZE_MAX);
@@ -189,8 +192,12 @@ class MPIPoolExecutor final : public futures::Executor {
   std::size_t num_workers() const noexcept;
 
  private:
-  void submit_calls(const std::string& name, std::vector<std::string> args,
-                    futures::detail::ProcessSinks sinks);
+  /// A fresh correlation id for a Call message.
+  std::uint64_t next_call_id() noexcept;
+  /// Queues one Call message (its bytes, with correlation id `id`) and its futures. Throws
+  /// RuntimeError after shutdown(), futures::BrokenExecutor when broken (the batch's futures
+  /// then fail too, but nobody holds them).
+  void submit_batch(std::uint64_t id, std::string frame, std::unique_ptr<detail::CallBatch> batch);
 
   std::unique_ptr<detail::MPIPoolCore> core_;
 };
