@@ -267,6 +267,11 @@ class ThreadPoolCore final : public WaitHelper {
     maybe_start_thread();
   }
 
+  bool someone_to_ask() const noexcept {
+    return sleeping_.load(std::memory_order_seq_cst) > 0 ||
+           started_.load(std::memory_order_relaxed) < workers_.size();
+  }
+
   void ensure_another_looks() {
     if (sleeping_.load(std::memory_order_seq_cst) > 0) wake(1);
     else maybe_start_thread();
@@ -381,8 +386,11 @@ class ThreadPoolCore final : public WaitHelper {
     for (;;) {
       if (PoolWork* w = find_work(self)) {
         // This task may block; if work is left queued and nobody is looking for it, make sure
-        // another thread will (a sleeper, or a new one up to max_workers).
-        if (searching_.load(std::memory_order_seq_cst) == 0 && has_work()) ensure_another_looks();
+        // another thread will (a sleeper, or a new one up to max_workers). When every thread
+        // is started and none sleeps there is nobody to hand it to: skip the look at the
+        // queues (it reads counters the submitters keep writing).
+        if (searching_.load(std::memory_order_seq_cst) == 0 && someone_to_ask() && has_work())
+          ensure_another_looks();
         execute(w);
         continue;
       }

@@ -1,7 +1,9 @@
 // futures::wait() and as_completed().
 //
-// One listener per unfinished future; a listener wakes the (single) waiting thread only when
-// the condition may hold, and only issues a futex wake when that thread actually sleeps.
+// ALL_COMPLETED waits on each future in turn (newest first). FIRST_COMPLETED / FIRST_EXCEPTION
+// and as_completed put one listener on each unfinished future; a listener wakes the (single)
+// waiting thread only when the condition may hold, and only issues a futex wake when that thread
+// actually sleeps.
 #include "concur/detail/wait_core.hpp"
 
 #include <climits>
@@ -97,7 +99,16 @@ std::vector<char> wait_states(const std::vector<FutureStateBase*>& states, WaitC
   };
   if (satisfied()) return collect();
 
-  // One listener per unfinished future; the waiter sleeps until the condition may hold (for
+  if (cond == WaitCondition::all_completed) {
+    // Every future must finish, so wait on each in turn, newest first: executors run calls
+    // roughly in submission order, so the waiter usually sleeps once (on the last one) and then
+    // finds the rest done — no listener to register, and completions stay on their fast path.
+    for (std::size_t i = n; i-- > 0;)
+      if (!states[i]->wait_until(deadline)) break;
+    return collect();
+  }
+
+  // FIRST_COMPLETED / FIRST_EXCEPTION: one listener per unfinished future; the waiter sleeps until the condition may hold (for
   // ALL_COMPLETED: once, until the last one completes), instead of once per future.
   Counter counter;
   counter.cond = cond;

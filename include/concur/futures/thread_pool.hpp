@@ -34,6 +34,7 @@
 #include <utility>
 
 #include "concur/detail/future_state.hpp"
+#include "concur/detail/small_alloc.hpp"
 #include "concur/detail/thread_pool_core.hpp"
 #include "concur/futures/executor.hpp"
 #include "concur/futures/future.hpp"
@@ -54,9 +55,11 @@ struct ThreadPoolOptions {
 
 namespace detail_pool {
 
-/// A queued call and its future in one allocation.
+/// A queued call and its future in one allocation (from the small-block allocator).
 template <class R, class Fn, bool StopAware>
-class PoolTask final : public concur::detail::FutureState<R>, public concur::detail::PoolWork {
+class PoolTask final : public concur::detail::FutureState<R>,
+                       public concur::detail::PoolWork,
+                       public concur::detail::SmallAllocated {
  public:
   explicit PoolTask(Fn fn) : fn_(std::move(fn)) {}
 
