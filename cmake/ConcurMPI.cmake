@@ -19,13 +19,20 @@ set(CONCUR_MPI_ENV
     OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_pml=ob1
     MPIEXEC=${MPIEXEC_EXECUTABLE})
 
-# concur_add_mpi_test(<name> NP <n> COMMAND <target> [ARGS ...] [ENV ...] [TIMEOUT s] [LABELS ...])
+# concur_add_mpi_test(<name> NP <n> COMMAND <target> [ARGS ...] [ENV ...] [TIMEOUT s] [LABELS ...]
+#                     [OTHER <target> OTHER_NP <m>])
+# OTHER launches one MPI job of two executables (MPMD: `mpiexec -n n cmd args : -n m other`), the
+# other one taking ranks n..n+m-1 — for the handshake test with two different builds.
 function(concur_add_mpi_test name)
-  cmake_parse_arguments(T "" "NP;COMMAND;TIMEOUT" "ARGS;ENV;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NP;COMMAND;TIMEOUT;OTHER;OTHER_NP" "ARGS;ENV;LABELS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
-  add_test(NAME ${name} COMMAND ${CONCUR_MPI_RUN} ${T_NP} $<TARGET_FILE:${T_COMMAND}> ${T_ARGS})
+  set(other)
+  if(T_OTHER)
+    set(other : -n ${T_OTHER_NP} $<TARGET_FILE:${T_OTHER}>)
+  endif()
+  add_test(NAME ${name} COMMAND ${CONCUR_MPI_RUN} ${T_NP} $<TARGET_FILE:${T_COMMAND}> ${T_ARGS} ${other})
   set_tests_properties(${name} PROPERTIES
     TIMEOUT ${T_TIMEOUT} RESOURCE_LOCK mpi LABELS "mpi;${T_LABELS}"
     ENVIRONMENT "${CONCUR_MPI_ENV};${T_ENV}")

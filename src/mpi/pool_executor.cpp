@@ -182,12 +182,7 @@ class MPIPoolCore {
   std::string handshake() {
     std::string hello;
     const auto at = process::begin_frame(hello, process::FrameKind::hello, 0);
-    process::PayloadWriter w(hello);
-    const std::uint64_t build = build_id_hash();
-    w.u32(kProtocolVersion);
-    w.u32(static_cast<std::uint32_t>(build));
-    w.u32(static_cast<std::uint32_t>(build >> 32));
-    w.str(init_name_);
+    write_hello(hello, local_identity(), init_name_);
     process::finish_frame(hello, at);
     auto bytes = std::make_shared<const std::string>(std::move(hello));
     for (auto& wk : workers_) sends_.push_back(start_send(bytes, wk.rank, kTagHello, options_.comm));
@@ -235,8 +230,6 @@ class MPIPoolCore {
                    std::to_string(kProtocolVersion) + ": every rank must run the same build";
           continue;
         }
-        r.u32();
-        r.u32();
         const auto status = static_cast<HelloStatus>(r.u8());
         switch (status) {
           case HelloStatus::ok:
@@ -249,6 +242,17 @@ class MPIPoolCore {
           case HelloStatus::mismatch:
             reason = who + " runs " + std::string(r.str()) + ": every rank must run the same build";
             break;
+          case HelloStatus::other_tasks: {
+            std::vector<std::string> only[2];
+            for (auto& names : only) {
+              const std::uint32_t n = r.u32();
+              for (std::uint32_t i = 0; i < n; ++i) names.emplace_back(r.str());
+            }
+            reason = who + " runs another build of the program: tasks registered on the root only: " +
+                     name_list(only[0]) + "; on rank " + std::to_string(in->source) + " only: " +
+                     name_list(only[1]) + ". Every rank must run the same build";
+            break;
+          }
           case HelloStatus::no_initializer:
             reason = who + ": " + std::string(r.str());
             break;

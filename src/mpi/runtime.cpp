@@ -13,56 +13,59 @@
 namespace concur::mpi {
 namespace detail {
 
-// Answers a Hello: checks the protocol and build, runs the initializer.
+// Answers a Hello: checks the protocol, the data model and the task names, runs the initializer.
 std::string hello_reply(const process::Frame& hello) {
-  const std::uint32_t version = announced_protocol_version();
-  const std::uint64_t build = build_id_hash();
+  const BuildIdentity mine = local_identity();
   std::string out;
   const auto at = process::begin_frame(out, process::FrameKind::hello, hello.id);
   process::PayloadWriter w(out);
-  w.u32(version);
-  w.u32(static_cast<std::uint32_t>(build));
-  w.u32(static_cast<std::uint32_t>(build >> 32));
+  w.u32(mine.protocol);
+  auto status = [&](HelloStatus s) { w.u8(static_cast<std::uint8_t>(s)); };
   try {
     process::PayloadReader r(hello.payload);
-    const std::uint32_t root_version = r.u32();
-    if (root_version != version) {
-      w.u8(static_cast<std::uint8_t>(HelloStatus::mismatch));
-      w.str("protocol version " + std::to_string(version) + " (the root runs " +
-            std::to_string(root_version) + ")");
+    std::string init;
+    const BuildIdentity root = read_hello(r, init);
+    if (root.protocol != mine.protocol) {
+      status(HelloStatus::mismatch);
+      w.str("protocol version " + std::to_string(mine.protocol) + " (the root speaks " +
+            std::to_string(root.protocol) + ")");
+    } else if (root.model != mine.model) {
+      status(HelloStatus::mismatch);
+      w.str("a different data model: " + describe_data_model(mine.model) + " (the root: " +
+            describe_data_model(root.model) + ")");
+    } else if (root.hash != mine.hash || root.tasks != mine.tasks) {
+      status(HelloStatus::other_tasks);
+      for (const auto* names : {&root.tasks, &mine.tasks}) {
+        const auto only = names == &root.tasks ? names_missing(root.tasks, mine.tasks)
+                                               : names_missing(mine.tasks, root.tasks);
+        w.u32(static_cast<std::uint32_t>(only.size()));
+        for (const auto& n : only) w.str(n);
+      }
+    } else if (!init.empty() && !process::find_task(init)) {
+      status(HelloStatus::no_initializer);
+      w.str("the initializer '" + init + "' is not registered here");
     } else {
-      std::uint64_t root_build = r.u32();
-      root_build |= std::uint64_t(r.u32()) << 32;
-      const std::string_view init = r.str();
-      if (root_build != build) {
-        w.u8(static_cast<std::uint8_t>(HelloStatus::mismatch));
-        w.str("another build of the program (executable build ids differ)");
-      } else if (!init.empty() && !process::find_task(init)) {
-        w.u8(static_cast<std::uint8_t>(HelloStatus::no_initializer));
-        w.str("the initializer '" + std::string(init) + "' is not registered here");
+      bool ok = true;
+      process::RemoteException err;
+      if (!init.empty()) {
+        const process::TaskEntry* t = process::find_task(init);
+        std::string ignored;
+        try {
+          t->invoke(t->fn, {}, ignored);
+        } catch (...) {
+          ok = false;
+          err = process::describe_current_exception();
+        }
+      }
+      if (ok) {
+        status(HelloStatus::ok);
       } else {
-        bool ok = true;
-        process::RemoteException err;
-        if (!init.empty()) {
-          const process::TaskEntry* t = process::find_task(init);
-          std::string ignored;
-          try {
-            t->invoke(t->fn, {}, ignored);
-          } catch (...) {
-            ok = false;
-            err = process::describe_current_exception();
-          }
-        }
-        if (ok) {
-          w.u8(static_cast<std::uint8_t>(HelloStatus::ok));
-        } else {
-          w.u8(static_cast<std::uint8_t>(HelloStatus::init_failed));
-          process::write_exception(w, err);
-        }
+        status(HelloStatus::init_failed);
+        process::write_exception(w, err);
       }
     }
   } catch (const process::ProtocolError& e) {
-    w.u8(static_cast<std::uint8_t>(HelloStatus::mismatch));
+    status(HelloStatus::mismatch);
     w.str(std::string("an unreadable handshake: ") + e.what());
   }
   process::finish_frame(out, at);

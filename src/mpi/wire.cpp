@@ -1,11 +1,11 @@
-// Frames over MPI messages, the build id, the backoff (see wire.hpp).
+// Frames over MPI messages, the handshake identity, the backoff (see wire.hpp).
 #include "wire.hpp"
 
-#include <elf.h>
-#include <link.h>
 #include <sched.h>
 
 #include <algorithm>
+#include <bit>
+#include <iterator>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "concur/mpi/runtime.hpp"
+#include "concur/process/registry.hpp"
 
 namespace concur::mpi {
 
@@ -25,7 +26,8 @@ std::mutex& mpi_lock() noexcept {
 namespace detail {
 namespace {
 
-std::uint64_t fnv1a(const unsigned char* p, std::size_t n, std::uint64_t h = 1469598103934665603ull) {
+std::uint64_t fnv1a(const void* data, std::size_t n, std::uint64_t h) {
+  const auto* p = static_cast<const unsigned char*>(data);
   for (std::size_t i = 0; i < n; ++i) {
     h ^= p[i];
     h *= 1099511628211ull;
@@ -33,39 +35,77 @@ std::uint64_t fnv1a(const unsigned char* p, std::size_t n, std::uint64_t h = 146
   return h;
 }
 
-int find_build_id(dl_phdr_info* info, std::size_t, void* out) {
-  // The first object reported is the main program.
-  auto* hash = static_cast<std::uint64_t*>(out);
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const auto& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_NOTE) continue;
-    auto* p = reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr);
-    const unsigned char* end = p + ph.p_memsz;
-    while (p + sizeof(ElfW(Nhdr)) <= end) {
-      ElfW(Nhdr) nh;
-      std::memcpy(&nh, p, sizeof nh);
-      const unsigned char* name = p + sizeof nh;
-      const unsigned char* desc = name + ((nh.n_namesz + 3) & ~3u);
-      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 &&
-          desc + nh.n_descsz <= end) {
-        *hash = fnv1a(desc, nh.n_descsz);
-        return 1;
-      }
-      p = desc + ((nh.n_descsz + 3) & ~3u);
-    }
-  }
-  return 1;  // only the main program matters
+std::uint64_t identity_hash(std::uint32_t protocol, std::uint32_t model, const std::vector<std::string>& tasks) {
+  std::uint64_t h = 1469598103934665603ull;
+  h = fnv1a(&protocol, sizeof protocol, h);
+  h = fnv1a(&model, sizeof model, h);
+  for (const auto& t : tasks) h = fnv1a(t.data(), t.size() + 1, h);  // with the NUL: "ab","c" != "a","bc"
+  return h;
 }
 
 }  // namespace
 
-std::uint64_t build_id_hash() noexcept {
-  static const std::uint64_t h = [] {
-    std::uint64_t v = 0;
-    dl_iterate_phdr(&find_build_id, &v);
-    return v;
-  }();
-  return h;
+std::uint32_t data_model() noexcept {
+  const std::uint32_t little = std::endian::native == std::endian::little ? 1 : 0;
+  return little | std::uint32_t(sizeof(long)) << 8 | std::uint32_t(sizeof(void*)) << 16 |
+         std::uint32_t(sizeof(long double)) << 24;
+}
+
+std::string describe_data_model(std::uint32_t m) {
+  return std::string((m & 0xff) ? "little-endian" : "big-endian") + ", " + std::to_string((m >> 8) & 0xff) +
+         "-byte long, " + std::to_string((m >> 16) & 0xff) + "-byte pointers, " + std::to_string(m >> 24) +
+         "-byte long double";
+}
+
+BuildIdentity local_identity() {
+  BuildIdentity id;
+  id.protocol = announced_protocol_version();
+  id.model = data_model();
+  for (std::string_view n : process::registered_task_names()) id.tasks.emplace_back(n);
+  id.hash = identity_hash(id.protocol, id.model, id.tasks);
+  return id;
+}
+
+void write_hello(std::string& out, const BuildIdentity& id, std::string_view initializer) {
+  process::PayloadWriter w(out);
+  w.u32(id.protocol);
+  w.u32(id.model);
+  w.u32(static_cast<std::uint32_t>(id.hash));
+  w.u32(static_cast<std::uint32_t>(id.hash >> 32));
+  w.str(initializer);
+  w.u32(static_cast<std::uint32_t>(id.tasks.size()));
+  for (const auto& t : id.tasks) w.str(t);
+}
+
+BuildIdentity read_hello(process::PayloadReader& r, std::string& initializer) {
+  BuildIdentity id;
+  id.protocol = r.u32();
+  if (id.protocol != kProtocolVersion) return id;
+  id.model = r.u32();
+  id.hash = r.u32();
+  id.hash |= std::uint64_t(r.u32()) << 32;
+  initializer = std::string(r.str());
+  const std::uint32_t n = r.u32();
+  for (std::uint32_t i = 0; i < n; ++i) id.tasks.emplace_back(r.str());
+  r.expect_end();
+  return id;
+}
+
+std::vector<std::string> names_missing(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+std::string name_list(const std::vector<std::string>& names, std::size_t limit) {
+  if (names.empty()) return "none";
+  std::string s;
+  for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
+    if (i) s += ", ";
+    s += "'" + names[i] + "'";
+  }
+  if (names.size() > limit) s += " and " + std::to_string(names.size() - limit) + " more";
+  return s;
 }
 
 std::uint32_t announced_protocol_version() noexcept {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "concur/process/frame.hpp"
+#include <string_view>
 
 #ifndef CONCUR_MPI_YIELDS
 #define CONCUR_MPI_YIELDS 16
@@ -20,8 +21,8 @@
 
 namespace concur::mpi::detail {
 
-/// Bumped whenever the messages below change meaning.
-inline constexpr std::uint32_t kProtocolVersion = 1;
+/// Bumped whenever the messages below change meaning (2: the handshake compares task names).
+inline constexpr std::uint32_t kProtocolVersion = 2;
 
 /// Tags (high, to stay clear of a program's own small tags on the same communicator).
 enum Tag : int {
@@ -34,12 +35,44 @@ enum Tag : int {
 };
 
 /// Handshake answer status.
-enum class HelloStatus : std::uint8_t { ok = 0, init_failed = 1, mismatch = 2, no_initializer = 3 };
+enum class HelloStatus : std::uint8_t {
+  ok = 0,
+  init_failed = 1,     ///< + the initializer's exception
+  mismatch = 2,        ///< + str: what differs (protocol, data model, unreadable hello)
+  no_initializer = 3,  ///< + str
+  other_tasks = 4,     ///< + the task names only the root has, then those only the worker has
+};
 
-/// A hash of this executable's GNU build id (0 when the binary has none).
-std::uint64_t build_id_hash() noexcept;
+/// What every rank must agree on besides the task names: byte order and the sizes cereal's
+/// binary archives write raw (long, pointers, long double), packed in one word.
+std::uint32_t data_model() noexcept;
+/// "little-endian, 8-byte long, 8-byte pointers, 16-byte long double".
+std::string describe_data_model(std::uint32_t model);
+
+/// The handshake's identity of a build: the protocol version, the data model and the sorted
+/// registered task names (process::registered_task_names()), with a 64-bit hash of all three so
+/// that equal builds compare in one step.
+struct BuildIdentity {
+  std::uint32_t protocol = 0;
+  std::uint32_t model = 0;
+  std::uint64_t hash = 0;
+  std::vector<std::string> tasks;  ///< sorted
+};
+/// This process's identity (protocol as announced_protocol_version()).
+BuildIdentity local_identity();
+/// Hello payload (root → worker): the identity, then the initializer's name ("" for none).
+void write_hello(std::string& out, const BuildIdentity& id, std::string_view initializer);
+/// Reads what write_hello wrote; throws process::ProtocolError when malformed. A hello of another
+/// protocol version is returned with only `protocol` filled in.
+BuildIdentity read_hello(process::PayloadReader& r, std::string& initializer);
+/// Names in `a` and not in `b` (both sorted).
+std::vector<std::string> names_missing(const std::vector<std::string>& a, const std::vector<std::string>& b);
+/// "'f', 'g' and 3 more" (at most `limit` names), or "none".
+std::string name_list(const std::vector<std::string>& names, std::size_t limit = 8);
+
 /// The protocol version this process announces (a test hook, CONCUR_MPI_TEST_MISMATCH_RANK=<r>,
-/// makes rank r of MPI_COMM_WORLD pretend another version).
+/// makes rank r of MPI_COMM_WORLD pretend another version; builds with other tasks are tested
+/// for real, with two executables launched as one MPI job).
 std::uint32_t announced_protocol_version() noexcept;
 /// The largest single MPI message, in bytes (1 GiB; env CONCUR_MPI_MAX_MESSAGE lowers it, for tests).
 std::size_t max_message_bytes() noexcept;

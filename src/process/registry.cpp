@@ -3,6 +3,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -101,6 +102,18 @@ const std::string& task_name(const void* fn) {
                      "'; register one with CONCUR_TASK_NAMED(\"unique name\", &function)");
   }
   return it->second;
+}
+
+std::vector<std::string_view> registered_task_names() {
+  auto& r = registry();
+  std::vector<std::string_view> names;
+  {
+    std::lock_guard lock(r.mu);
+    names.reserve(r.by_name.size());
+    for (const auto& [name, entry] : r.by_name) names.emplace_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 RemoteException describe_current_exception() {

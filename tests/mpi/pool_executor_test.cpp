@@ -3,8 +3,11 @@
 // Exits non-zero on the first failed check.
 //   pool_executor_test                 every case
 //   pool_executor_test --expect-mismatch   (with CONCUR_MPI_TEST_MISMATCH_RANK=1): handshake fails
+//   mpiexec -n 2 pool_executor_test --expect-other-tasks : -n 1 pool_executor_test_other_build
+//                                      (the other build registers other tasks): handshake fails
 #include "concur/mpi/pool_executor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +54,14 @@ CONCUR_TASK(read_init);
 
 void bad_init() { throw std::runtime_error("no database here"); }
 CONCUR_TASK(bad_init);
+
+// The two builds of this test differ by one task each (see tests/mpi/CMakeLists.txt).
+int only_in_one_build(int x) { return x; }
+#ifdef CONCUR_MPI_TEST_OTHER_BUILD
+CONCUR_TASK_NAMED("only_in_the_other_build", &only_in_one_build);
+#else
+CONCUR_TASK_NAMED("only_in_this_build", &only_in_one_build);
+#endif
 
 int failures = 0;
 #define CHECK(cond)                                                          \
@@ -175,6 +186,16 @@ void test_large_message() {
   CHECK(pool.submit(echo, big).result() == big);
 }
 
+// The handshake's list: every registered name once, sorted (both builds of this test differ).
+void test_registered_task_names() {
+  const auto names = concur::process::registered_task_names();
+  CHECK(std::is_sorted(names.begin(), names.end()));
+  CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+  CHECK(std::find(names.begin(), names.end(), "square") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "only_in_this_build") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "only_in_the_other_build") == names.end());
+}
+
 void test_options() {
   CHECK(throws<concur::ValueError>([] { MPIPoolExecutor pool({.max_workers = 0}); }));
   CHECK(throws<concur::ValueError>([] { MPIPoolExecutor pool({.max_workers = 1000}); }));
@@ -194,6 +215,16 @@ int main(int argc, char** argv) {
     CHECK(what.find("protocol version") != std::string::npos);
     CHECK(what.find("same build") != std::string::npos);
     std::printf("mismatched build: %s\n", what.c_str());
+  } else if (argc > 1 && !std::strcmp(argv[1], "--expect-other-tasks")) {
+    MPIPoolExecutor pool;
+    std::string what;
+    CHECK(throws<concur::futures::BrokenExecutor>([&] { pool.bootup(); }, &what));
+    CHECK(what.find("rank " + std::to_string(mpi.size() - 1)) != std::string::npos);
+    CHECK(what.find("'only_in_this_build'") != std::string::npos);
+    CHECK(what.find("'only_in_the_other_build'") != std::string::npos);
+    CHECK(what.find("same build") != std::string::npos);
+    CHECK(throws<concur::futures::BrokenExecutor>([&] { (void)pool.submit(square, 3); }));
+    std::printf("other tasks: %s\n", what.c_str());
   } else {
     test_submit();
     test_map_in_order();
@@ -203,6 +234,7 @@ int main(int argc, char** argv) {
     test_initializer();
     test_large_message();
     test_options();
+    test_registered_task_names();
   }
   std::printf("%s (%d failures, %d ranks)\n", failures ? "FAILED" : "OK", failures, mpi.size());
   return failures ? 1 : 0;

@@ -17,18 +17,23 @@
 // futures::Future<R>, so futures::wait / as_completed work unchanged.
 //
 // How it works: the root rank holds the executor; one manager thread owns every MPI call it makes.
-// submit() only serializes and enqueues. Each worker has at most 2 calls in flight (one running,
+// submit() only serializes and enqueues. Each worker has at most 2 messages in flight (one running,
 // one queued next to it, so a worker never idles for a round trip); a map chunk (chunksize calls)
-// is one message. Waits poll (MPI_Iprobe / MPI_Test) with a backoff growing to ~1 ms instead of
-// blocking in MPI (Open MPI's blocking calls spin a core, which on an oversubscribed node halves
+// is one message, and its futures share one allocation (a chunk's memory is freed when the last
+// of its futures is released). Waits poll (MPI_Iprobe / MPI_Test) with a backoff growing to
+// ~1 ms instead of blocking in MPI (Open MPI's blocking calls spin a core, which on an oversubscribed node halves
 // the workers' speed). Messages above 1 GiB are sent as several MPI messages (MPI counts are int).
 //
-// Start-up handshake: the manager greets every worker with the protocol version, the executable's
-// build id and the initializer's name; each worker checks them, runs the initializer and answers.
-// A worker running another build or protocol, a failing or unregistered initializer, or a worker
+// Start-up handshake: the manager greets every worker with the protocol version, the data model
+// (byte order, sizes of long, pointers and long double: cereal writes them raw), the sorted
+// names of the registered tasks (process::registered_task_names(), with a hash of all of it)
+// and the initializer's name; each worker compares them with its own, runs the initializer and
+// answers. A worker whose build registers other tasks (the message names the tasks only one side
+// has), speaks another protocol or data model, a failing or unregistered initializer, or a worker
 // that does not answer within handshake_timeout breaks the executor: every future fails with
 // futures::BrokenExecutor carrying the reason, and submit() then throws it. bootup() waits for
-// the handshake and throws that error at once.
+// the handshake and throws that error at once. (Two builds with the same task names but
+// different argument types are not detected: keep the ranks on one build.)
 //
 // When a rank dies (crash, signal, OOM kill), MPI aborts the whole job — the root program
 // included: MPI offers no recovery from a lost rank. Use futures::ProcessPoolExecutor when tasks

@@ -55,6 +55,7 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "concur/error.hpp"
 #include "concur/process/frame.hpp"  // ProtocolError
@@ -175,6 +176,10 @@ const TaskEntry* find_task(std::string_view name) noexcept;
 /// The registered name of `fn`. Throws ValueError if fn was never registered (saying to add
 /// CONCUR_TASK) or if its name is ambiguous.
 const std::string& task_name(const void* fn);
+/// Every name registered so far (ambiguous ones included), sorted. The views stay valid for the
+/// life of the process (entries are never removed). Pools compare these lists across processes to
+/// make sure every side runs a build with the same tasks.
+std::vector<std::string_view> registered_task_names();
 
 namespace detail {
 template <class F>
