@@ -2,6 +2,7 @@
 #include "concur/detail/queue_sync.hpp"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@ bool queue_futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
 void queue_futex_wake(std::atomic<std::uint32_t>& word, int n) noexcept {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
 }
+
+void queue_yield() noexcept { sched_yield(); }
 
 void QueueLock::lock_contended() noexcept {
   // Spin while the holder is (probably) running: a queue operation holds the lock for

@@ -105,6 +105,109 @@ class QueueCondition {
   std::uint32_t pending_ = 0;   // wakes issued whose sleeper has not yet returned (mutex)
 };
 
+/// One CPU "relax" hint for spin loops (pause on x86, yield on ARM).
+inline void queue_cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// Gives the CPU away (sched_yield); used only while another thread is known to be in the
+/// middle of a few-instruction step (it was preempted there).
+void queue_yield() noexcept;
+
+/// How long a thread that is about to sleep first polls for the state it waits for. A hand-off
+/// between two running threads takes well under a microsecond, while a futex sleep + wake costs
+/// tens of microseconds on a VM whose idle vCPU halts; the budget is short so that a spinner
+/// steals little from a peer that shares its core on a loaded machine.
+inline constexpr std::chrono::nanoseconds kQueueSpinBudget{4000};
+
+/// Polls `ready()` for up to kQueueSpinBudget, without holding any lock and without being
+/// registered as a sleeper (so notifiers make no system call for a spinner). Returns ready()'s
+/// last value.
+template <class Ready>
+bool queue_spin_until(Ready&& ready) noexcept(noexcept(ready())) {
+  if (ready()) return true;
+  const auto end = std::chrono::steady_clock::now() + kQueueSpinBudget;
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      queue_cpu_relax();
+      if (ready()) return true;
+    }
+    if (std::chrono::steady_clock::now() >= end) return ready();
+  }
+}
+
+/// An event count: lets a thread sleep until "something changed" without a mutex. Protocol:
+///   waiter:   e = prepare_wait(); if (!predicate()) wait(e, deadline); finish_wait();
+///   notifier: make the predicate true with a seq_cst atomic operation, then notify_*().
+/// prepare_wait() is a seq_cst read-modify-write and notify_*() begins with a seq_cst load, so
+/// either the waiter's re-check sees the notifier's change or the notifier sees the waiter and
+/// wakes it (no lost wake-up). Like QueueCondition it counts wakes in flight: a notify when
+/// nobody is registered, or when every registered waiter is already being woken, is one load
+/// and no system call (woken threads on a busy 2-core box may wait a while for a CPU, and
+/// without this count every operation in that window would issue a futex_wake). Spurious
+/// wake-ups are possible; waiters re-check their predicate in a loop.
+class QueueEvent {
+ public:
+  [[nodiscard]] std::uint32_t prepare_wait() noexcept {
+    state_.fetch_add(kOneWaiter, std::memory_order_seq_cst);
+    return word_.load(std::memory_order_seq_cst);
+  }
+  /// Sleeps unless notified since prepare_wait() returned `epoch`; false when past `deadline`.
+  bool wait(std::uint32_t epoch, const std::optional<std::chrono::steady_clock::time_point>& deadline) noexcept {
+    return queue_futex_wait(word_, epoch, deadline);
+  }
+  /// Unregisters (after wait() or instead of it), absorbing one wake in flight if there is one.
+  void finish_wait() noexcept {
+    std::uint64_t s = state_.load(std::memory_order_relaxed);
+    while (!state_.compare_exchange_weak(s, s - kOneWaiter - ((s & kPendingMask) != 0 ? 1 : 0),
+                                         std::memory_order_relaxed, std::memory_order_relaxed)) {
+    }
+  }
+  /// Wakes one registered waiter not already being woken, if any.
+  void notify_one() noexcept {
+    std::uint64_t s = state_.load(std::memory_order_seq_cst);
+    for (;;) {
+      if ((s >> 32) <= (s & kPendingMask)) return;  // nobody waits, or all are being woken
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst, std::memory_order_seq_cst)) break;
+    }
+    word_.fetch_add(1, std::memory_order_seq_cst);
+    queue_futex_wake(word_, 1);
+  }
+  /// Wakes every registered waiter, if any is not already being woken.
+  void notify_all() noexcept {
+    std::uint64_t s = state_.load(std::memory_order_seq_cst);
+    for (;;) {
+      if ((s >> 32) <= (s & kPendingMask)) return;
+      if (state_.compare_exchange_weak(s, (s & ~kPendingMask) | (s >> 32), std::memory_order_seq_cst,
+                                       std::memory_order_seq_cst))
+        break;
+    }
+    word_.fetch_add(1, std::memory_order_seq_cst);
+    queue_futex_wake(word_, INT_MAX);
+  }
+  /// Wakes every waiter unconditionally (for a stop request, whose flag is not one of ours).
+  void interrupt() noexcept {
+    word_.fetch_add(1, std::memory_order_seq_cst);
+    queue_futex_wake(word_, INT_MAX);
+  }
+
+ private:
+  static constexpr std::uint64_t kOneWaiter = std::uint64_t{1} << 32;
+  static constexpr std::uint64_t kPendingMask = kOneWaiter - 1;
+  std::atomic<std::uint32_t> word_{0};
+  std::atomic<std::uint64_t> state_{0};  // registered waiters << 32 | wakes in flight
+};
+
+/// std::stop_callback body: wakes every waiter of an event (each re-checks its stop token).
+struct QueueEventInterrupt {
+  QueueEvent* event;
+  void operator()() const noexcept { event->interrupt(); }
+};
+
 /// std::stop_callback body: interrupts one condition.
 struct QueueInterrupt {
   QueueCondition* cond;

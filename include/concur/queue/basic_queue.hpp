@@ -21,10 +21,11 @@
 // destructor, which must not race with any other call. Items are moved in and out, never copied
 // (a `const T&` put copies once into the queue, as you asked), so move-only types work.
 // Blocking: put() (bounded queue, full), get() (empty) and join() block; everything else takes
-// the queue's mutex briefly or nothing at all. A thread that must wait sleeps on a futex at once:
-// spinning or sched_yield() before sleeping was measured and dropped (on a loaded 2-core machine
-// both slowed hand-offs, yield by up to 10x next to niced jobs; see bench/queue/README.md).
-// Wake-ups are issued only when someone sleeps, one thread per item.
+// the queue's mutex briefly or nothing at all. A bounded Queue<T> of nothrow-movable items takes
+// no lock at all: it runs on a lock-free ring (concur/detail/queue_ring.hpp) whose put()/get()
+// make no system call while nobody sleeps. A thread that must wait first polls for a few
+// microseconds without being registered as a sleeper (a futex sleep + wake costs tens of
+// microseconds on a VM), then sleeps on a futex; wake-ups are issued only when someone sleeps.
 // Memory ordering: everything the putting thread did before put() happens-before everything the
 // getting thread does after get() returns that item; task_done() happens-before the join() it
 // releases returns.
@@ -37,11 +38,14 @@
 #include <cstddef>
 #include <iterator>
 #include <mutex>
+#include <memory>
 #include <optional>
 #include <stop_token>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "concur/detail/queue_ring.hpp"
 #include "concur/detail/queue_store.hpp"
 #include "concur/detail/queue_sync.hpp"
 #include "concur/error.hpp"
@@ -63,6 +67,12 @@ class BasicQueue {
   template <class... StoreArgs>
   explicit BasicQueue(std::size_t maxsize = 0, StoreArgs&&... store_args)
       : store_(std::forward<StoreArgs>(store_args)...), maxsize_(maxsize) {
+    if constexpr (kRingCapable) {
+      if (maxsize_ >= 2 && maxsize_ <= kRingMaxBytes / sizeof(T)) {
+        ring_ = std::make_unique<detail::QueueRing<T>>(maxsize_);
+        return;
+      }
+    }
     if (maxsize_ > 0) store_.reserve(std::min<std::size_t>(maxsize_, 1024));
   }
   BasicQueue(const BasicQueue&) = delete;
@@ -143,7 +153,11 @@ class BasicQueue {
   // ---- size -----------------------------------------------------------------------------------
 
   /// Approximate number of items (exact when no other thread is active), lock-free.
-  std::size_t qsize() const noexcept { return size_hint_.load(std::memory_order_relaxed); }
+  std::size_t qsize() const noexcept {
+    if constexpr (kRingCapable)
+      if (ring_) return ring_->size();
+    return size_hint_.load(std::memory_order_relaxed);
+  }
   /// qsize() == 0; like Python's, the answer may be stale when the caller acts on it.
   bool empty() const noexcept { return qsize() == 0; }
   /// A bounded queue holds maxsize() items (never true for an unbounded queue).
@@ -156,6 +170,11 @@ class BasicQueue {
   /// Marks one item taken by get() as processed. Throws concur::ValueError when called more
   /// times than items were put ("task_done() called too many times"). Never blocks.
   void task_done() {
+    if constexpr (kRingCapable)
+      if (ring_) {
+        if (!ring_->task_done()) throw ValueError("task_done() called too many times");
+        return;
+      }
     bool wake = false;
     {
       std::unique_lock lock(mutex_);
@@ -171,6 +190,8 @@ class BasicQueue {
   [[nodiscard]] bool join(Timeout timeout) { return join_until(deadline_from(timeout)); }
   /// Items put whose task_done() is still due (Python's unfinished_tasks attribute).
   std::size_t unfinished_tasks() const {
+    if constexpr (kRingCapable)
+      if (ring_) return ring_->unfinished();
     std::scoped_lock lock(mutex_);
     return unfinished_;
   }
@@ -182,6 +203,8 @@ class BasicQueue {
   /// the mutex is released) and each counts as done for join(). Wakes every blocked put(),
   /// get() and (immediate) join(). Idempotent; never blocks beyond the mutex.
   void shutdown(bool immediate = false) {
+    if constexpr (kRingCapable)
+      if (ring_) return ring_->shutdown(immediate);
     std::vector<T> dropped;  // destroyed last, outside the mutex
     bool wake_get = false, wake_put = false, wake_join = false;
     {
@@ -205,7 +228,11 @@ class BasicQueue {
     if (wake_join) all_done_.wake_all();
   }
   /// shutdown() was called (Python 3.13's is_shutdown attribute).
-  bool is_shutdown() const noexcept { return shutdown_hint_.load(std::memory_order_acquire); }
+  bool is_shutdown() const noexcept {
+    if constexpr (kRingCapable)
+      if (ring_) return ring_->is_shutdown();
+    return shutdown_hint_.load(std::memory_order_acquire);
+  }
 
   // ---- iteration ------------------------------------------------------------------------------
 
@@ -278,6 +305,15 @@ class BasicQueue {
 
   template <class U>
   Status put_impl(U&& item, const PutOptions& options, const std::stop_token* stop) {
+    if constexpr (kRingCapable)
+      if (ring_) {
+        if constexpr (std::is_same_v<U, T>) {
+          return ring_->push(item, options.block, options.timeout, stop);  // moved from only on ok
+        } else {
+          T copy(item);  // copy before claiming a slot: a throwing copy leaves the queue untouched
+          return ring_->push(copy, options.block, options.timeout, stop);
+        }
+      }
     std::unique_lock lock(mutex_);
     if (shutdown_) return Status::shut_down;
     if (maxsize_ > 0 && store_.size() >= maxsize_) {
@@ -295,6 +331,8 @@ class BasicQueue {
   }
 
   Status get_impl(std::optional<T>& out, const GetOptions& options, const std::stop_token* stop) {
+    if constexpr (kRingCapable)
+      if (ring_) return ring_->pop(out, options.block, options.timeout, stop);
     std::unique_lock lock(mutex_);
     if (store_.size() == 0) {
       if (shutdown_) return Status::shut_down;
@@ -315,6 +353,13 @@ class BasicQueue {
   // Slow path of get(): the queue is empty, lock held. Returns ok with an item available.
   Status wait_for_item(std::unique_lock<detail::QueueLock>& lock, const Deadline& deadline, const std::stop_token* stop) {
     if (expired(deadline)) return Status::empty;
+    // Poll briefly before sleeping, unlocked and not counted as a sleeper, so that a put meant
+    // for a running getter makes no system call (see detail::queue_spin_until).
+    lock.unlock();
+    (void)detail::queue_spin_until([this] {
+      return size_hint_.load(std::memory_order_relaxed) != 0 || shutdown_hint_.load(std::memory_order_relaxed);
+    });
+    lock.lock();
     std::optional<std::stop_callback<detail::QueueInterrupt>> on_stop;
     if (stop != nullptr && stop->stop_possible()) on_stop.emplace(*stop, detail::QueueInterrupt{&not_empty_});
     for (;;) {
@@ -331,6 +376,11 @@ class BasicQueue {
   // Slow path of put(): the bounded queue is full, lock held. Returns ok with a slot free.
   Status wait_for_slot(std::unique_lock<detail::QueueLock>& lock, const Deadline& deadline, const std::stop_token* stop) {
     if (expired(deadline)) return Status::full;
+    lock.unlock();
+    (void)detail::queue_spin_until([this] {
+      return size_hint_.load(std::memory_order_relaxed) < maxsize_ || shutdown_hint_.load(std::memory_order_relaxed);
+    });
+    lock.lock();
     std::optional<std::stop_callback<detail::QueueInterrupt>> on_stop;
     if (stop != nullptr && stop->stop_possible()) on_stop.emplace(*stop, detail::QueueInterrupt{&not_full_});
     for (;;) {
@@ -343,6 +393,8 @@ class BasicQueue {
   }
 
   bool join_until(const Deadline& deadline) {
+    if constexpr (kRingCapable)
+      if (ring_) return ring_->join_until(deadline);
     std::unique_lock lock(mutex_);
     for (;;) {
       if (unfinished_ == 0) return true;
@@ -352,6 +404,11 @@ class BasicQueue {
   }
 
   void task_done_quietly() noexcept {
+    if constexpr (kRingCapable)
+      if (ring_) {
+        (void)ring_->task_done();
+        return;
+      }
     bool wake = false;
     {
       std::unique_lock lock(mutex_);
@@ -360,6 +417,16 @@ class BasicQueue {
     }
     if (wake) all_done_.wake_all();
   }
+
+  // A bounded FIFO of nothrow-movable items runs on the lock-free ring (detail/queue_ring.hpp)
+  // unless maxsize is 1 (one slot cannot tell "filled" from "freed") or the ring would take
+  // more than kRingMaxBytes up front; everything else on mutex_ +
+  // store_ below, which grow on demand.
+  static constexpr bool kRingCapable =
+      std::is_same_v<Store, detail::FifoStore<T>> && std::is_nothrow_move_constructible_v<T>;
+  static constexpr std::size_t kRingMaxBytes = std::size_t{4} << 20;
+  struct NoRing {};
+  std::conditional_t<kRingCapable, std::unique_ptr<detail::QueueRing<T>>, NoRing> ring_{};
 
   mutable detail::QueueLock mutex_;
   Store store_;                        // guarded by mutex_

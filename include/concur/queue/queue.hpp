@@ -7,9 +7,11 @@
 //   q.shutdown();                    // 3.13: no more puts; getters drain, then stop
 //   for (auto item : q) { ... }      // until shut down and drained (calls task_done for you)
 //
-// Every member is documented in concur/queue/basic_queue.hpp. The items live in a ring buffer
-// that grows by doubling (a bounded queue reserves up to 1024 slots up front), so steady traffic
-// allocates nothing per item.
+// Every member is documented in concur/queue/basic_queue.hpp. A bounded queue (maxsize >= 2) of
+// items whose move constructor is noexcept runs on a lock-free ring of exactly maxsize slots
+// (concur/detail/queue_ring.hpp; up to 4 MiB, allocated at construction): put() and get() take
+// no lock and make no system call while nobody sleeps. Other queues use a mutex and a ring buffer
+// that grows by doubling. Either way steady traffic allocates nothing per item.
 #pragma once
 
 #include "concur/detail/queue_store.hpp"

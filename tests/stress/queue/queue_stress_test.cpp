@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -216,5 +217,121 @@ TEST(QueueStress, StopTokensCancelUnderContention) {
     long long left = 0;
     while (auto v = queue.try_get()) left += *v;
     EXPECT_EQ(put_sum.load(), got_sum.load() + left);
+  }
+}
+
+TEST(QueueStress, RingWithOddBoundMixedBlockingTimeoutsAndNowait) {
+  // The lock-free ring (bound 3: not a power of two, laps every 3 items) under 3 producers and
+  // 3 consumers that mix put/get, timed put/get and put_nowait/get_nowait: every item delivered
+  // exactly once, the task count returns to zero, and several joiners all return.
+  constexpr int kProducers = 3, kConsumers = 3;
+  const long per_producer = scaled(200'000, 2000);
+  const long total = per_producer * kProducers;
+  q::Queue<std::uint64_t> queue(3);
+  std::vector<std::atomic<std::uint8_t>> seen(static_cast<std::size_t>(total));
+  std::atomic<long long> got{0}, duplicates{0}, timeouts{0};
+
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kProducers; ++p)
+    threads.emplace_back([&, p] {
+      for (long i = 0; i < per_producer; ++i) {
+        const auto v = static_cast<std::uint64_t>(p * per_producer + i);
+        switch (i % 3) {
+          case 0: queue.put(v); break;
+          case 1:
+            while (queue.try_put(v, {.block = true, .timeout = 50us}) != q::Status::ok) ++timeouts;
+            break;
+          default:
+            for (;;) {
+              try {
+                queue.put_nowait(v);
+                break;
+              } catch (const q::Full&) {
+                std::this_thread::yield();
+              }
+            }
+        }
+      }
+    });
+  for (int c = 0; c < kConsumers; ++c)
+    threads.emplace_back([&, c] {
+      for (long n = 0;; ++n) {
+        std::optional<std::uint64_t> v;
+        if ((n + c) % 3 == 0) {
+          v = queue.try_get({.block = true, .timeout = 50us});
+          if (!v) ++timeouts;
+        } else if ((n + c) % 3 == 1) {
+          try {
+            v = queue.get_nowait();
+          } catch (const q::Empty&) {
+            std::this_thread::yield();
+          }
+        } else {
+          try {
+            v = queue.get();
+          } catch (const q::ShutDown&) {
+            return;
+          }
+        }
+        if (!v) {
+          if (queue.is_shutdown() && queue.empty()) return;
+          continue;
+        }
+        if (seen[*v].fetch_add(1, std::memory_order_relaxed) != 0) ++duplicates;
+        ++got;
+        queue.task_done();
+      }
+    });
+  std::vector<std::thread> joiners;
+  std::atomic<int> joined{0};
+  for (int j = 0; j < 3; ++j)
+    joiners.emplace_back([&] {
+      while (got.load() < total) std::this_thread::sleep_for(1ms);
+      queue.join();
+      ++joined;
+    });
+  for (int p = 0; p < kProducers; ++p) threads[static_cast<std::size_t>(p)].join();
+  EXPECT_TRUE(queue.join(300s));
+  queue.shutdown();
+  for (auto& t : threads)
+    if (t.joinable()) t.join();
+  for (auto& t : joiners) t.join();
+  EXPECT_EQ(joined.load(), 3);
+  EXPECT_EQ(got.load(), total);
+  EXPECT_EQ(duplicates.load(), 0);
+  EXPECT_EQ(queue.unfinished_tasks(), 0u);
+  EXPECT_THROW(queue.task_done(), concur::ValueError);
+  EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](auto& s) { return s.load() == 1; }));
+}
+
+TEST(QueueStress, TaskDoneRacesPutsWithoutGoingNegative) {
+  // task_done() from many threads racing puts: the count never drops below zero (ValueError
+  // instead), and join() returns exactly when puts == successful task_done() calls.
+  const int rounds = static_cast<int>(scaled(200, 10));
+  for (int round = 0; round < rounds; ++round) {
+    q::Queue<int> queue(16);
+    std::atomic<long> ok_done{0}, refused{0};
+    std::atomic<bool> stop{false};
+    std::thread producer([&] {
+      for (int i = 0; i < 16; ++i) queue.put(i);
+      stop = true;
+    });
+    std::vector<std::thread> finishers;
+    for (int t = 0; t < 3; ++t)
+      finishers.emplace_back([&] {
+        while (!stop.load() || queue.unfinished_tasks() > 0) {
+          try {
+            queue.task_done();
+            ++ok_done;
+          } catch (const concur::ValueError&) {
+            ++refused;
+          }
+        }
+      });
+    producer.join();
+    for (auto& t : finishers) t.join();
+    EXPECT_EQ(ok_done.load(), 16) << "round " << round;
+    EXPECT_TRUE(queue.join(0s));
+    EXPECT_EQ(queue.qsize(), 16u);  // task_done() does not remove items
   }
 }
