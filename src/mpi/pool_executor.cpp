@@ -319,6 +319,7 @@ class MPIPoolCore {
   }
 
   void run() {
+    FineTimerSlack slack;
     std::string reason = handshake();
     {
       std::lock_guard lock(mu_);

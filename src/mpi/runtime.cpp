@@ -74,6 +74,7 @@ std::string hello_reply(const process::Frame& hello) {
 
 // Serves the root's executors until an End (one_session) or an Exit arrives.
 void serve_loop(MPI_Comm comm, int root, bool one_session) {
+  FineTimerSlack slack;
   std::deque<Outgoing> sending;
   Backoff backoff;
   auto flush = [&] {

@@ -2,6 +2,7 @@
 #include "wire.hpp"
 
 #include <sched.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <bit>
@@ -128,6 +129,15 @@ std::size_t max_message_bytes() noexcept {
     return v;
   }();
   return n;
+}
+
+FineTimerSlack::FineTimerSlack() noexcept {
+  const int prev = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  if (prev >= 0 && prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0) == 0) previous_ = prev;
+}
+
+FineTimerSlack::~FineTimerSlack() {
+  if (previous_ >= 0) prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(previous_), 0, 0, 0);
 }
 
 std::chrono::microseconds Backoff::next() const noexcept {
