@@ -35,14 +35,17 @@ int main(int argc, char** argv) {
   concur::futures::process_worker_main(argc, argv);
   int runs = 5;
   int serial_n = 5000;
+  std::string only;  // --only serial|inflight|map: one measure (for profiling)
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--serial")) serial_n = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
   }
+  auto want = [&](const char* m) { return only.empty() || only == m; };
   using concur::futures::ProcessPoolExecutor;
   std::vector<double> serial, inflight, mapped;
   for (int r = 0; r < runs; ++r) {
-    {
+    if (want("serial")) {
       ProcessPoolExecutor pool({.max_workers = 1});
       pool.submit(trivial, 0L).result();  // warm: the worker is up
       const auto t0 = Clock::now();
@@ -51,7 +54,7 @@ int main(int argc, char** argv) {
       serial.push_back(secs(t0) / serial_n * 1e6);
       if (sum != static_cast<long>(serial_n) * (serial_n + 1) / 2) return 1;
     }
-    {
+    if (want("inflight")) {
       ProcessPoolExecutor pool({.max_workers = 2});
       pool.submit(trivial, 0L).result();
       pool.submit(trivial, 0L).result();
@@ -65,7 +68,7 @@ int main(int argc, char** argv) {
       inflight.push_back(secs(t0) / n * 1e6);
       if (sum != static_cast<long>(n) * (n + 1) / 2) return 1;
     }
-    {
+    if (want("map")) {
       ProcessPoolExecutor pool({.max_workers = 2});
       pool.submit(trivial, 0L).result();
       const long n = 100000;
@@ -76,8 +79,8 @@ int main(int argc, char** argv) {
       if (sum != n * (n + 1) / 2) return 1;
     }
   }
-  std::printf("roundtrip_serial %.2f us/task\n", median(serial));
-  std::printf("roundtrip_inflight %.2f us/task\n", median(inflight));
-  std::printf("map_chunk256 %.0f items/s\n", median(mapped));
+  if (!serial.empty()) std::printf("roundtrip_serial %.2f us/task\n", median(serial));
+  if (!inflight.empty()) std::printf("roundtrip_inflight %.2f us/task\n", median(inflight));
+  if (!mapped.empty()) std::printf("map_chunk256 %.0f items/s\n", median(mapped));
   return 0;
 }

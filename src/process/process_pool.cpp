@@ -236,6 +236,7 @@ class ProcessPoolCore {
     manager_id_.store(std::this_thread::get_id());
     std::vector<pollfd> fds;
     std::vector<Done> done;
+    std::vector<std::pair<Worker*, short>> events;
     std::unique_lock lock(mu_);
     for (;;) {
       dispatch();
@@ -264,13 +265,23 @@ class ProcessPoolCore {
         [[maybe_unused]] auto r = ::read(wake_fd_, &v, sizeof v);
       }
       // Workers may be removed while handling: walk a snapshot of (worker, revents).
-      std::vector<std::pair<Worker*, short>> events;
+      events.clear();
       for (std::size_t i = 1; i < fds.size(); ++i) {
         if (fds[i].revents && !workers_[i - 1]->gone) events.emplace_back(workers_[i - 1].get(), fds[i].revents);
       }
       for (auto [w, rev] : events) {
         if (rev & POLLOUT) flush(*w);
         if (rev & (POLLIN | POLLHUP | POLLERR)) read_from(*w);
+      }
+      if (!done_.empty()) {
+        // Results arrived: hand the workers their next calls, then complete the futures at once
+        // (the waiting thread wakes now, not after the bookkeeping below and the next loop's).
+        dispatch();
+        flush_all();
+        done.swap(done_);
+        lock.unlock();
+        complete(done);
+        lock.lock();
       }
       reap_gone();
       enforce_deadlines();
@@ -498,6 +509,10 @@ class ProcessPoolCore {
         protocol_failure(w, e.what());
         return;
       }
+      // A short read emptied the socket (a stream socket's recv takes everything queued up to
+      // the buffer size): skip the recv that would only say EAGAIN. Bytes or an EOF arriving
+      // from now on make the next poll() report the socket again.
+      if (static_cast<std::size_t>(n) < sizeof buf) return;
     }
   }
 
@@ -636,8 +651,6 @@ class ProcessPoolCore {
     for (auto& w : workers_) {
       if (w->fd >= 0) ::close(w->fd);
       w->fd = -1;
-      if (w->pidfd >= 0) ::close(w->pidfd);
-      w->pidfd = -1;
     }
     const auto grace = Clock::now() + std::chrono::seconds(5);
     for (auto& w : workers_) {
@@ -645,14 +658,25 @@ class ProcessPoolCore {
       for (;;) {
         const pid_t r = ::waitpid(w->pid, &status, WNOHANG);
         if (r == w->pid || (r < 0 && errno != EINTR)) break;
-        if (Clock::now() >= grace) {
+        const auto now = Clock::now();
+        if (now >= grace) {
           ::kill(w->pid, SIGKILL);
           while (::waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
           }
           break;
         }
-        ::usleep(1000);
+        if (w->pidfd >= 0) {
+          // Sleep until the process exits (its pidfd turns readable), not a fixed tick: the
+          // pool's shutdown(wait=true) returns as soon as the last worker is gone.
+          pollfd p{w->pidfd, POLLIN, 0};
+          const auto ms = std::chrono::ceil<std::chrono::milliseconds>(grace - now).count();
+          ::poll(&p, 1, static_cast<int>(std::clamp<long long>(ms, 1, 5000)));
+        } else {
+          ::usleep(1000);
+        }
       }
+      if (w->pidfd >= 0) ::close(w->pidfd);
+      w->pidfd = -1;
     }
     workers_.clear();
     pids_.clear();
