@@ -298,14 +298,18 @@ class QueueRing {
     return slots_[mask_ != 0 ? (pos & mask_) : pos % cap_];
   }
   static bool expired(const Deadline& deadline) { return deadline && Clock::now() >= *deadline; }
-  // Cheap predicates for the pre-sleep spin (a false "yes" only costs one more attempt).
+  // Cheap predicates for the pre-sleep poll: they watch the next slot itself, which the other
+  // side writes anyway, and not the other side's counter (reading enq_ on every poll would pull
+  // the producers' line away from them on every put). A wrong answer only costs one more
+  // attempt, and shutdown needs no check here: the poll is short and the sleep that follows
+  // re-checks everything.
   bool looks_empty() const noexcept {
-    const std::uint64_t put = enq_.load(std::memory_order_relaxed);
-    return (put & kClosed) == 0 && (put & kCount) == deq_.load(std::memory_order_relaxed);
+    const std::uint64_t pos = deq_.load(std::memory_order_relaxed);
+    return slot(pos).seq.load(std::memory_order_relaxed) != pos + 1;
   }
   bool looks_full() const noexcept {
-    const std::uint64_t put = enq_.load(std::memory_order_relaxed);
-    return (put & kClosed) == 0 && put - deq_.load(std::memory_order_relaxed) >= cap_;
+    const std::uint64_t pos = enq_.load(std::memory_order_relaxed) & kCount;
+    return slot(pos).seq.load(std::memory_order_relaxed) != pos;
   }
   // The pre-sleep poll, by at most one thread per side at a time: with more threads than CPUs, a
   // second producer polling a full queue (or consumer polling an empty one) would only keep a
