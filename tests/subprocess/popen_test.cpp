@@ -123,6 +123,91 @@ TEST(Popen, NewInputAfterCommunicationStartedIsAValueError) {
   EXPECT_EQ(p.returncode(), 0);
 }
 
+// communicate() keeps stdout in the storage of the input it was given (the part already written)
+// while the output trails the input, and in a side buffer while it runs ahead: every mix must
+// come back whole and in order.
+TEST(Popen, LargeInputThroughAFilterIsBytesExact) {
+  const std::string input = pattern(5u << 20, 11);
+  Popen p({"cat"}, {.stdin_ = PIPE, .stdout_ = PIPE});
+  auto [out, err] = p.communicate(input);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->size(), input.size());
+  EXPECT_TRUE(*out == input);
+  EXPECT_EQ(p.returncode(), 0);
+}
+
+TEST(Popen, OutputAheadOfAndBeyondTheInputKeepsItsOrder) {
+  // 3 MB before reading any input, then the input, then 3 MB more than it was fed.
+  const std::string input = pattern(4u << 20, 12);
+  Popen p({"sh", "-c", "head -c 3000000 /dev/zero; cat; head -c 3000001 /dev/zero | tr '\\0' z"},
+          {.stdin_ = PIPE, .stdout_ = PIPE});
+  auto [out, err] = p.communicate(input, 120s);
+  ASSERT_TRUE(out);
+  const std::string expected = std::string(3000000, '\0') + input + std::string(3000001, 'z');
+  EXPECT_EQ(out->size(), expected.size());
+  EXPECT_TRUE(*out == expected);
+  EXPECT_EQ(p.returncode(), 0);
+}
+
+TEST(Popen, ShortAnswerToALongInputDoesNotKeepTheInputsMemory) {
+  Popen p({"wc", "-c"}, {.stdin_ = PIPE, .stdout_ = PIPE});
+  auto [out, err] = p.communicate(std::string(8u << 20, 'a'));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out, "8388608\n");
+  EXPECT_LT(out->capacity(), std::size_t{1} << 20);
+}
+
+TEST(Popen, ChildReadingOnlyPartOfALargeInput) {
+  // head exits after 100000 bytes: the rest of the input meets EPIPE, which is not an error.
+  const std::string input = pattern(4u << 20, 13);
+  Popen p({"head", "-c", "100000"}, {.stdin_ = PIPE, .stdout_ = PIPE});
+  auto [out, err] = p.communicate(input);
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(*out == input.substr(0, 100000));
+  EXPECT_EQ(p.returncode(), 0);
+}
+
+TEST(Popen, TimeoutDuringALargeInputKeepsPartialOutputAndResumes) {
+  // dd consumes exactly 1,000,000 bytes and echoes them, then the child sleeps past the timeout,
+  // then cat echoes the rest: the output so far is a prefix, and resuming completes it.
+  const std::string input = pattern(3u << 20, 14);
+  Popen p({"sh", "-c", "dd bs=1000000 count=1 iflag=fullblock status=none; sleep 2; cat"},
+          {.stdin_ = PIPE, .stdout_ = PIPE});
+  try {
+    p.communicate(input, 300ms);
+    FAIL() << "no timeout";
+  } catch (const subprocess::TimeoutExpired& e) {
+    ASSERT_TRUE(e.output);
+    EXPECT_LE(e.output->size(), 1000000u);
+    EXPECT_TRUE(*e.output == input.substr(0, e.output->size()));
+  }
+  auto [out, err] = p.communicate(std::nullopt, 120s);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->size(), input.size());
+  EXPECT_TRUE(*out == input);
+  EXPECT_EQ(p.returncode(), 0);
+}
+
+TEST(Popen, OutputReadThroughTheStreamComesFirstWithALargeInput) {
+  Popen p({"sh", "-c", "echo header; cat"}, {.stdin_ = PIPE, .stdout_ = PIPE});
+  EXPECT_EQ(p.stdout_.read(3), "hea");
+  const std::string input = pattern(3u << 20, 15);
+  auto [out, err] = p.communicate(input);
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(*out == "der\n" + input);
+}
+
+TEST(Popen, TextModeWithALargeInput) {
+  std::string input;
+  for (int i = 0; i < 300000; ++i) input += "ab\r\n";
+  Popen p({"cat"}, {.stdin_ = PIPE, .stdout_ = PIPE, .text = true});
+  auto [out, err] = p.communicate(input);
+  ASSERT_TRUE(out);
+  std::string expected;
+  for (int i = 0; i < 300000; ++i) expected += "ab\n";
+  EXPECT_TRUE(*out == expected);
+}
+
 TEST(Popen, GrandchildHoldingStdoutCannotMakeTheTimeoutHang) {
   Popen p({"sh", "-c", "sleep 30 & echo $!"}, {.stdout_ = PIPE});
   const auto t0 = Clock::now();

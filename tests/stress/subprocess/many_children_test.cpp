@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,5 +83,64 @@ TEST(SubprocessStress, DroppedPopensAreAllReaped) {
          !std::all_of(pids.begin(), pids.end(), concur_test::process_gone))
     std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(std::all_of(pids.begin(), pids.end(), concur_test::process_gone));
+  EXPECT_EQ(concur_test::count_zombie_children(), 0);
+}
+
+// communicate()'s large-transfer path (per-thread staging buffers, stdout collected in the
+// input's storage, side buffer when the output runs ahead) from several threads at once, with
+// outputs that trail, lead, exceed and fall short of the input: every byte exact, in order.
+TEST(SubprocessStress, ConcurrentLargeCommunicatesAreBytesExact) {
+  const int per_thread = scaled(12);
+  const int fds_before = concur_test::count_open_fds();
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::uint32_t x = 0x9e3779b9u * static_cast<std::uint32_t>(t + 1);
+      auto next = [&x] { return x = x * 1664525u + 1013904223u; };
+      for (int i = 0; i < per_thread; ++i) {
+        const std::size_t n = next() % (3u << 20);  // 0 .. 3 MiB
+        std::string input(n, '\0');
+        for (auto& c : input) c = static_cast<char>(next() >> 24);
+        try {
+          std::vector<std::string> args;
+          std::string expected;
+          switch ((t + i) % 4) {
+            case 0:  // a filter: output == input
+              args = {"cat"};
+              expected = input;
+              break;
+            case 1:  // output ahead of the input, then the input, then more
+              args = {"sh", "-c", "head -c 700000 /dev/zero; cat; echo tail"};
+              expected = std::string(700000, '\0') + input + "tail\n";
+              break;
+            case 2:  // stops reading early (EPIPE for the rest)
+              args = {"head", "-c", "50000"};
+              expected = input.substr(0, std::min<std::size_t>(n, 50000));
+              break;
+            default:  // a short answer
+              args = {"wc", "-c"};
+              expected = std::to_string(n) + "\n";
+              break;
+          }
+          subprocess::Popen p(args, {.stdin_ = subprocess::PIPE, .stdout_ = subprocess::PIPE,
+                                     .stderr_ = subprocess::PIPE});
+          auto [out, err] = p.communicate(std::move(input), 120s);
+          if (p.returncode() != 0 || !out || *out != expected || err != "") {
+            ++bad;
+            ADD_FAILURE() << "thread " << t << " run " << i << " (" << args.back() << ", " << n
+                          << " bytes): rc " << p.returncode().value_or(-999) << ", "
+                          << (out ? out->size() : 0) << " bytes back, " << expected.size() << " expected";
+          }
+        } catch (const std::exception& e) {
+          ++bad;
+          ADD_FAILURE() << e.what();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(concur_test::count_open_fds(), fds_before);
   EXPECT_EQ(concur_test::count_zombie_children(), 0);
 }
