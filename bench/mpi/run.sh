@@ -4,7 +4,9 @@
 # 1 vs 2 workers. Prints medians and ratios. Usage (repository root, release preset built with
 # -DCONCUR_WITH_MPI=ON and the futures+process modules):
 #   bench/mpi/run.sh [build-dir]          (default build/release)
-# Env: RUNS (medians, default 3; the C++ and Python runs alternate so both see the same load), TASKS (trivial tasks per C++ run, default 20000; mpi4py runs
+# Env: RUNS (medians, default 3; the C++ and Python runs alternate so both see the same load),
+#      WARMUP (unmeasured runs at the start of each process, default 1, for both: a first run
+#      also pays for faulting in fresh memory), TASKS (trivial tasks per C++ run, default 20000; mpi4py runs
 #      TASKS/4 since it is slower), ROUNDS (gcd repetitions per item, default 20),
 #      PYTHON (an interpreter with mpi4py, default /usr/bin/python3 — Debian's python3-mpi4py),
 #      MPIEXEC (default mpiexec).
@@ -12,6 +14,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build/release}
 runs=${RUNS:-3}
+warmup=${WARMUP:-1}
 tasks=${TASKS:-20000}
 rounds=${ROUNDS:-20}
 py=${PYTHON:-/usr/bin/python3}
@@ -22,10 +25,10 @@ export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none OMP
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "== trivial tasks, 2 worker ranks (mpiexec -n 3), tasks/s; concur and mpi4py runs alternate =="
+echo "== trivial tasks, 2 worker ranks (mpiexec -n 3), tasks/s; concur and mpi4py runs alternate; $warmup warm-up run(s) each =="
 for r in $(seq "$runs"); do
-  "$mpiexec" -n 3 "$build/bench/mpi/mpi_bench" --tasks "$tasks" --runs 1 | sed 's/^/concur /' | tee -a "$out/concur.txt"
-  "$mpiexec" -n 3 "$py" -m mpi4py.futures "$here/mpi_bench.py" --tasks $((tasks / 4)) --runs 1 |
+  "$mpiexec" -n 3 "$build/bench/mpi/mpi_bench" --tasks "$tasks" --runs 1 --warmup "$warmup" | sed 's/^/concur /' | tee -a "$out/concur.txt"
+  "$mpiexec" -n 3 "$py" -m mpi4py.futures "$here/mpi_bench.py" --tasks $((tasks / 4)) --runs 1 --warmup "$warmup" |
     sed 's/^/mpi4py /' | tee -a "$out/mpi4py.txt"
 done
 

@@ -307,6 +307,10 @@ class MPIPoolCore {
       }
       Job job = std::move(w->inflight.front());
       w->inflight.pop_front();
+      // Refill the worker before completing the futures: completing a chunk (and waking its
+      // consumer) takes longer than the worker needs for the message still queued beside it,
+      // so sending first keeps the worker busy instead of waiting on this thread.
+      dispatch();
       job.batch->complete(in->frame.payload);
     }
   }
