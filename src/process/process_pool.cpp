@@ -5,7 +5,9 @@
 // eventfd that submit()/shutdown() poke, reads results, reaps). All pool state, workers included,
 // is guarded by `mu_`; the manager holds it except while it polls and while it completes futures
 // (done callbacks may call submit()). A submit() that finds the queue empty and a worker idle
-// sends the call to that worker itself, saving the manager's wake-up on the round trip. A worker is sent at most kDepth calls; it
+// sends the call to that worker itself, saving the manager's wake-up on the round trip; the
+// manager completes futures as soon as it has read their results (after handing the workers
+// their next calls), before its bookkeeping. A worker is sent at most kDepth calls; it
 // runs them in order, so when its socket reaches EOF the oldest call it was sent is the one that
 // was running: that call fails with BrokenProcessPool (naming the wait status) and the others are
 // queued again. Workers are reaped with waitpid on their own pid (never -1), so nothing else in the

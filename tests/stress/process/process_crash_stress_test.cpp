@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "process/process_test_util.hpp"
@@ -62,5 +63,45 @@ TEST(ProcessPoolStress, RandomCrashesFailOnlyTheirTasks) {
     pool.shutdown();
     EXPECT_TRUE(pool.worker_pids().empty());
   }
+  EXPECT_TRUE(ptest::no_children());
+}
+
+// One call at a time, the next one sent after a random pause of 0-60 us: it reaches the worker
+// while it still polls its channel after the last result (kIdleSpin, 15 us) or after it went to
+// sleep, both paths many times; crashes and max_tasks_per_child recycling are mixed in, and two
+// threads submit so the direct-send path races the manager. Every result must come back right.
+TEST(ProcessPoolStress, SerialRoundTripsAcrossTheWorkersIdlePoll) {
+  const int n = std::max(100, static_cast<int>(1500 * scale()));
+  concur::futures::ProcessPoolExecutor pool({.max_workers = 2, .max_tasks_per_child = 97});
+  auto run = [&](int seed, int* failures) {
+    std::mt19937 rng(static_cast<unsigned>(seed));
+    for (int i = 0; i < n; ++i) {
+      const int crash = (rng() % 100 == 0) ? static_cast<int>(rng() % ptest::kCrashKinds) : -1;
+      auto f = pool.submit(stress::work, i, crash);
+      if (crash >= 0) {
+        try {
+          f.result(300s);
+          ++*failures;
+        } catch (const concur::futures::BrokenProcessPool&) {
+        }
+      } else {
+        long expect = i;
+        for (int k = 0; k <= i % 1000; ++k) expect += k;
+        if (f.result(300s) != expect) ++*failures;
+      }
+      const auto pause = std::chrono::microseconds(rng() % 61);
+      const auto until = std::chrono::steady_clock::now() + pause;
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }
+  };
+  int failures_a = 0, failures_b = 0;
+  std::thread other([&] { run(2, &failures_b); });
+  run(1, &failures_a);
+  other.join();
+  EXPECT_EQ(failures_a, 0);
+  EXPECT_EQ(failures_b, 0);
+  pool.shutdown();
+  EXPECT_TRUE(pool.worker_pids().empty());
   EXPECT_TRUE(ptest::no_children());
 }
