@@ -114,7 +114,7 @@ sp::Stdio to_stdio(const Redirect& r, int target, std::vector<sp::Fd>& opened) {
 // buffer is therefore done by hand after the hint, not by reserve().
 void grow_for(std::string& s, std::size_t extra) {
   if (s.capacity() - s.size() >= extra) return;
-  const std::size_t want = std::max({s.capacity() * 2, s.size() + extra, std::size_t{1} << 20});
+  const std::size_t want = std::max(s.capacity() * 2, s.size() + extra);
   std::string bigger;
   bigger.reserve(want);  // allocates without touching the pages
   constexpr std::uintptr_t kHuge = 2u << 20;

@@ -155,6 +155,10 @@ TEST(Popen, ShortAnswerToALongInputDoesNotKeepTheInputsMemory) {
   ASSERT_TRUE(out);
   EXPECT_EQ(*out, "8388608\n");
   EXPECT_LT(out->capacity(), std::size_t{1} << 20);
+  Popen q({"echo", "hi"}, {.stdout_ = PIPE});  // no input: a small answer gets a small string
+  auto [small, none] = q.communicate();
+  EXPECT_EQ(small, "hi\n");
+  EXPECT_LT(small->capacity(), std::size_t{64} << 10);
 }
 
 TEST(Popen, ChildReadingOnlyPartOfALargeInput) {

@@ -113,6 +113,10 @@ class Popen {
   /// communicate() resumes (input is remembered; passing new input then is a ValueError).
   /// Pipes are closed on return. Writing to a child that exited early is not an error (EPIPE is
   /// ignored, as in Python).
+  /// Memory: `input` is taken by value and its storage, once written, receives stdout, so the
+  /// output of a filter (cat, gzip, openssl, ...) needs no new allocation (the returned stdout_
+  /// may be that string; it never keeps more than twice its size). Pipe I/O goes through two
+  /// 256 KiB per-thread buffers, allocated on a thread's first communicate().
   CommunicateResult communicate(std::optional<std::string> input = std::nullopt,
                                 Timeout timeout = std::nullopt);
 
