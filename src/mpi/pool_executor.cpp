@@ -266,6 +266,9 @@ class MPIPoolCore {
     return reason;
   }
 
+  // Frees the finished sends, oldest first, then tests the rest too: each test is also an MPI
+  // progress pass that pulls in arriving results (measured: testing only the front one cut
+  // chunksize=100 throughput by a quarter).
   void test_sends() {
     while (!sends_.empty() && test_send(sends_.front())) sends_.pop_front();
     for (auto& s : sends_) test_send(s);

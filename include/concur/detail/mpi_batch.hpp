@@ -112,10 +112,8 @@ class TypedBatch final : public CallBatch {
     for (std::size_t i = 0; i < n; ++i) ::new (static_cast<void*>(states_ + i)) State(slab);
   }
   ~TypedBatch() override {
-    for (std::size_t i = 0; i < n_; ++i) {
-      if (!states_[i].done()) states_[i].try_set_exception(abandoned_error());
-      states_[i].release();  // the batch's reference; a Future may still hold its own
-    }
+    if (!completed_) fail(abandoned_error());  // a message refused or dropped: no call may hang
+    for (std::size_t i = 0; i < n_; ++i) states_[i].release();  // a Future may keep its own reference
   }
   TypedBatch(const TypedBatch&) = delete;
   TypedBatch& operator=(const TypedBatch&) = delete;
@@ -135,6 +133,7 @@ class TypedBatch final : public CallBatch {
   void complete(std::string_view payload) override {
     thread_local std::vector<Outcome> outcomes;
     parse_outcomes(payload, n_, outcomes);
+    completed_ = true;
     // Last to first: a consumer blocked on the chunk's first future (map's in-order iteration)
     // wakes once and finds the rest done, instead of once per call.
     for (std::size_t i = n_; i-- > 0;) {
@@ -158,6 +157,7 @@ class TypedBatch final : public CallBatch {
 
   void fail(const std::exception_ptr& e) noexcept override {
     for (std::size_t i = 0; i < n_; ++i) states_[i].try_set_exception(e);
+    completed_ = true;
   }
 
   void cancel() noexcept override {
@@ -169,6 +169,7 @@ class TypedBatch final : public CallBatch {
  private:
   State* states_ = nullptr;
   std::size_t n_ = 0;
+  bool completed_ = false;  ///< complete() or fail() ran: every call is done or was cancelled
 };
 
 /// Builds a Call frame in place: construct, add() each call's arguments, then finish().
