@@ -265,6 +265,8 @@ TEST(QueueStress, RingWithOddBoundMixedBlockingTimeoutsAndNowait) {
             v = queue.get_nowait();
           } catch (const q::Empty&) {
             std::this_thread::yield();
+          } catch (const q::ShutDown&) {
+            return;  // shut down and drained
           }
         } else {
           try {
