@@ -57,8 +57,9 @@ struct Popen::Impl {
   // Hands over all of stdout and resets the collecting state.
   std::string take_stdout();
 
-  // Reads what stdout has; returns false at EOF. See place_stdout() for where the bytes go.
-  bool read_stdout(int fd);
+  // One read of stdout: the byte count, 0 at EOF, -1 for nothing now. See place_stdout() for
+  // where the bytes go.
+  ssize_t read_stdout(int fd);
   void place_stdout(const char* p, std::size_t n);
 
   std::optional<int> poll() {
@@ -161,17 +162,25 @@ ssize_t read_chunk(int fd, char* buf, std::size_t len) {
 }
 
 // One read of what `fd` has (it is readable: poll said so; the fd stays blocking), appended to
-// `into`; returns false at EOF.
-bool read_some(int fd, std::string& into) {
+// `into`: the byte count, 0 at EOF, -1 for nothing now.
+ssize_t read_some(int fd, std::string& into) {
   char* const buf = staging().from_child.get();
   const ssize_t n = read_chunk(fd, buf, kStage);
-  if (n == 0) return false;
   if (n > 0) {
     grow_for(into, static_cast<std::size_t>(n));
     into.append(buf, static_cast<std::size_t>(n));
   }
-  return true;
+  return n;
 }
+
+// Pipes of a large transfer are enlarged to 1 MiB (the default /proc/sys/fs/pipe-max-size):
+// 16x fewer wake-ups per byte than the default 64 KiB; the kernel allocates the pages only as
+// data arrives. Only large transfers: the kernel charges a pipe's full size to the user's
+// pipe-user-pages-soft budget (64 MiB by default), and once that is used up, every pipe the user
+// creates anywhere is cut to 8 KiB — so small communicate() calls keep the default. Failure
+// (limits) is harmless.
+constexpr std::size_t kLargeTransfer = std::size_t{64} << 10;
+void enlarge_pipe(int fd) noexcept { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
 
 }  // namespace
 
@@ -200,12 +209,11 @@ void Popen::Impl::place_stdout(const char* p, std::size_t n) {
   out.append(p, n);
 }
 
-bool Popen::Impl::read_stdout(int fd) {
+ssize_t Popen::Impl::read_stdout(int fd) {
   char* const buf = staging().from_child.get();
   const ssize_t n = read_chunk(fd, buf, kStage);
-  if (n == 0) return false;
   if (n > 0) place_stdout(buf, static_cast<std::size_t>(n));
-  return true;
+  return n;
 }
 
 std::string Popen::Impl::take_stdout() {
@@ -336,10 +344,11 @@ CommunicateResult Popen::communicate(std::optional<std::string> input, Timeout t
   if (!stdin_.closed() || !stdout_.closed() || !stderr_.closed()) {
     detail::SigpipeGuard guard;
     if (!stdin_.closed()) detail::set_nonblocking(stdin_.fileno(), true);
-    // Bigger pipes (1 MiB, the default /proc/sys/fs/pipe-max-size) mean 16x fewer wake-ups per
-    // byte; the kernel allocates their pages only as data arrives. Failure (limits) is harmless.
-    for (Stream* st : {&stdin_, &stdout_, &stderr_})
-      if (!st->closed()) ::fcntl(st->fileno(), F_SETPIPE_SZ, 1 << 20);
+    // stdin's pipe is enlarged up front for a large input, stdout's and stderr's once a read
+    // returns a full default pipe's worth (see enlarge_pipe).
+    if (!stdin_.closed() && s.input.size() - s.input_off >= kLargeTransfer) enlarge_pipe(stdin_.fileno());
+    bool enlarged_out = false;
+    bool enlarged_err = false;
     // Input bytes on their way to the pipe: staged[staged_pos, staged_end) holds
     // input[input_off, input_off + staged_end - staged_pos). Not kept across calls (another
     // communicate() may use this thread's buffer meanwhile): input_off counts written bytes only.
@@ -409,9 +418,21 @@ CommunicateResult Popen::communicate(std::optional<std::string> input, Timeout t
             s.input.shrink_to_fit();
           }
         } else if (owners[i] == &stdout_) {
-          if (!s.read_stdout(stdout_.fileno())) stdout_.close();
+          const ssize_t got = s.read_stdout(stdout_.fileno());
+          if (got == 0) {
+            stdout_.close();
+          } else if (!enlarged_out && got >= static_cast<ssize_t>(kLargeTransfer)) {
+            enlarge_pipe(stdout_.fileno());
+            enlarged_out = true;
+          }
         } else {
-          if (!read_some(stderr_.fileno(), s.err)) stderr_.close();
+          const ssize_t got = read_some(stderr_.fileno(), s.err);
+          if (got == 0) {
+            stderr_.close();
+          } else if (!enlarged_err && got >= static_cast<ssize_t>(kLargeTransfer)) {
+            enlarge_pipe(stderr_.fileno());
+            enlarged_err = true;
+          }
         }
       }
     }
