@@ -23,19 +23,20 @@ void silence_when_done(TaskBase* t) {
 
 // ---- MultiWait --------------------------------------------------------------------------------
 
-MultiWait::MultiWait(TaskBase* const* tasks, std::size_t n, Mode mode, bool forward_cancel,
-                     std::optional<std::chrono::steady_clock::time_point> deadline)
-    : tasks_(tasks), n_(n), remaining_(n), mode_(mode), forward_cancel_(forward_cancel) {
-  for (std::size_t i = 0; i < n; ++i) {
-    TaskBase* t = tasks[i];
-    if (t->done()) {
-      --remaining_;
-      if (first_failed_ == nullptr && failed(*t)) first_failed_ = t;
-      if (mode_ == Mode::first_completed) satisfied_ = true;
-    } else if (!t->add_shared_waiter(this)) {
-      // The task has waiters already: a forwarding node stands for this waiter.
-      t->add_shared_waiter_slow(this);
+MultiWait::MultiWait(const void* items, TaskAt at, std::size_t n, Mode mode, bool forward_cancel,
+                     std::optional<std::chrono::steady_clock::time_point> deadline, bool schedule)
+    : items_(items), at_(at), n_(n), remaining_(n), mode_(mode), forward_cancel_(forward_cancel) {
+  EventLoop* loop = schedule ? &get_running_loop() : nullptr;
+  std::size_t i = 0;
+  try {
+    for (; i < n; ++i) {
+      TaskBase* t = at(items, i);
+      if (loop != nullptr) loop->ensure_task(t);
+      watch(t);
     }
+  } catch (...) {
+    unwatch(i);
+    throw;
   }
   if (remaining_ == 0 || (first_failed_ != nullptr && mode_ != Mode::all &&
                           mode_ != Mode::first_completed))
@@ -51,11 +52,27 @@ MultiWait::MultiWait(TaskBase* const* tasks, std::size_t n, Mode mode, bool forw
   }
 }
 
+void MultiWait::watch(TaskBase* t) {
+  if (t->done()) {
+    --remaining_;
+    if (first_failed_ == nullptr && failed(*t)) first_failed_ = t;
+    if (mode_ == Mode::first_completed) satisfied_ = true;
+  } else if (!t->add_shared_waiter(this)) {
+    // The task has waiters already: a forwarding node stands for this waiter.
+    t->add_shared_waiter_slow(this);
+  }
+}
+
+void MultiWait::unwatch(std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    TaskBase* t = task(i);
+    if (!t->done()) t->remove_done_waiter(this);
+  }
+}
+
 MultiWait::~MultiWait() {
   if (scheduled()) loop_->remove_timer(this);
-  for (std::size_t i = 0; i < n_; ++i) {
-    if (!tasks_[i]->done()) tasks_[i]->remove_done_waiter(this);
-  }
+  if (remaining_ > 0) unwatch(n_);  // else every registration was consumed: no pass over the tasks
 }
 
 bool MultiWait::failed(const TaskBase& t) const noexcept {
@@ -104,7 +121,8 @@ bool MultiWait::on_cancel() noexcept {
   // gather: cancel the children and wait for all of them, then raise CancelledError.
   bool any = false;
   for (std::size_t i = 0; i < n_; ++i) {
-    if (!tasks_[i]->done() && tasks_[i]->cancel()) any = true;
+    TaskBase* t = task(i);
+    if (!t->done() && t->cancel()) any = true;
   }
   if (!any) return false;
   cancelling_ = true;
@@ -185,9 +203,7 @@ bool CompletionQueue::suspend(std::coroutine_handle<> h) {
 TaskBase* CompletionQueue::pop() {
   if (resumed_from_wait_) {
     resumed_from_wait_ = false;
-    const bool c = cancelled_;
-    cancelled_ = false;
-    if (c) throw CancelledError();
+    if (take_cancelled()) throw CancelledError();
     finish();
   }
   if (yielded_left_ == 0) throw RuntimeError("as_completed: no more tasks");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -252,5 +253,76 @@ TEST(Task, HandlesAreCopyableAndCompareEqual) {
     EXPECT_TRUE(t == u);
     EXPECT_EQ(co_await u, 42);
     EXPECT_EQ(t.result(), 42);
+  }());
+}
+
+// The frame handle is recomputed from the promise's offset in the frame (not stored): check it
+// with results whose alignment moves the promise (over-aligned) and with large frames.
+namespace {
+struct alignas(64) Wide {
+  int v = 0;
+  char pad[100] = {};
+};
+
+Task<Wide> make_wide(int v) {
+  co_await asyncio::sleep(0);
+  Wide w;
+  w.v = v;
+  co_return w;
+}
+
+Task<int> big_frame(int v) {
+  char buf[4096];
+  for (std::size_t i = 0; i < sizeof buf; ++i) buf[i] = static_cast<char>(i);
+  co_await asyncio::sleep(0);
+  co_return v + buf[100];
+}
+}  // namespace
+
+TEST(Task, OverAlignedResultsAndLargeFrames) {
+  const int r = asyncio::run([]() -> Task<int> {
+    Wide a = co_await make_wide(3);                      // inline
+    auto t = asyncio::create_task(make_wide(4));        // scheduled, handle copied and dropped
+    Task<Wide> copy = t;
+    int b = co_await big_frame(1);
+    auto u = asyncio::create_task(big_frame(2));
+    Wide c = co_await copy;
+    int d = co_await u;
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(&c) % 64, 0u);
+    co_return a.v + c.v + b + d;
+  }());
+  EXPECT_EQ(r, 3 + 4 + 101 + 102);
+}
+
+// sleep(): yields and real timers, cancelled before they fire, after they fired but before the
+// task ran, and frames destroyed while a timer is pending (the loop closes with sleepers).
+TEST(Task, SleepTimersCancelledAtEveryStage) {
+  asyncio::run([]() -> Task<void> {
+    auto sleeper = [](asyncio::EventLoop::clock::duration d) -> Task<int> {
+      co_await asyncio::sleep(d);
+      co_return 1;
+    };
+    // Cancelled while the timer is pending.
+    auto a = asyncio::create_task(sleeper(1h));
+    co_await asyncio::sleep(0);
+    a.cancel();
+    EXPECT_THROW(co_await a, concur::CancelledError);
+    // Fired (task queued) and then cancelled before it resumes: delivered at the resumption.
+    auto b = asyncio::create_task(sleeper(1ms));
+    co_await asyncio::sleep(5ms);  // b's timer fires first; b is ready when we cancel it
+    if (!b.done()) {
+      b.cancel();
+      try {
+        (void)co_await b;
+      } catch (const concur::CancelledError&) {
+      }
+    }
+    // A yield cancelled while queued.
+    auto c = asyncio::create_task(sleeper(0ms));
+    co_await asyncio::sleep(0);
+    c.cancel();
+    EXPECT_THROW(co_await c, concur::CancelledError);
+    // Left sleeping: run() cancels them at shutdown (their timers are removed and freed).
+    for (int i = 0; i < 100; ++i) (void)asyncio::create_task(sleeper(std::chrono::hours(1 + i)));
   }());
 }

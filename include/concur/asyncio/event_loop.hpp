@@ -8,8 +8,8 @@
 //   asyncio.create_task(coro(), name="x")         asyncio::create_task(coro(), {.name = "x"});
 //   await asyncio.sleep(0.1)                      co_await asyncio::sleep(100ms);
 //
-// One loop per thread; run() runs it on the caller's thread. Ready work is a ring buffer stepped
-// in FIFO order; timers are a binary heap; cross-thread posts take a mutex and write the loop's
+// One loop per thread; run() runs it on the caller's thread. Ready work is a chunked FIFO stepped
+// in order; timers are a binary heap; cross-thread posts take a mutex and write the loop's
 // eventfd only on the empty -> non-empty edge. Everything except call_soon_threadsafe and
 // Handle::cancel of a threadsafe handle must be called on the loop's thread.
 //
@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "concur/asyncio/task.hpp"
+#include "concur/detail/small_alloc.hpp"
 #include "concur/error.hpp"
 
 namespace concur::asyncio {
@@ -118,6 +119,58 @@ class TimerCallback final : public TimerCallbackBase {
 
  private:
   F fn_;
+};
+
+/// The loop's ready queue: a FIFO of tagged words (a TaskBase* to step, or a CallbackNode* | 1
+/// to run), stored in a chain of 1 KiB chunks from the small-block allocator. Loop thread only,
+/// no atomics. Unlike a ring it never copies on growth and needs no large allocation (a burst of
+/// a million ready tasks costs 8 bytes each, on huge-page slabs), and unlike an intrusive list it
+/// adds nothing to a task's frame and lets the loop prefetch the frames it is about to step.
+class ReadyQueue {
+ public:
+  ReadyQueue() = default;
+  ReadyQueue(const ReadyQueue&) = delete;
+  ReadyQueue& operator=(const ReadyQueue&) = delete;
+  ~ReadyQueue();
+
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+  /// Appends e. Throws std::bad_alloc only when a new chunk is needed and memory is exhausted.
+  void push(std::uintptr_t e) {
+    if (tail_pos_ == kChunkItems) add_chunk();
+    tail_->items[tail_pos_++] = e;
+    ++size_;
+  }
+  /// Removes the oldest entry. Precondition: !empty().
+  std::uintptr_t pop() noexcept {
+    if (head_pos_ == kChunkItems) next_chunk();
+    --size_;
+    return head_->items[head_pos_++];
+  }
+  /// The entry `ahead` places behind the oldest if it is queued and in the same chunk, else 0
+  /// (for prefetching).
+  std::uintptr_t peek_ahead(std::size_t ahead) const noexcept {
+    const std::size_t i = head_pos_ + ahead;
+    return i < kChunkItems && ahead < size_ ? head_->items[i] : 0;
+  }
+
+ private:
+  static constexpr std::size_t kChunkBytes = 1024;
+  static constexpr std::size_t kChunkItems = (kChunkBytes - sizeof(void*)) / sizeof(std::uintptr_t);
+  struct Chunk {
+    Chunk* next;
+    std::uintptr_t items[kChunkItems];
+  };
+  static_assert(sizeof(Chunk) == kChunkBytes);
+  void add_chunk();
+  void next_chunk() noexcept;
+
+  Chunk* head_ = nullptr;  // oldest chunk (null until the first push)
+  Chunk* tail_ = nullptr;  // newest chunk
+  Chunk* spare_ = nullptr;  // one emptied chunk kept to avoid churn at a chunk boundary
+  std::size_t size_ = 0;
+  std::uint32_t head_pos_ = kChunkItems;
+  std::uint32_t tail_pos_ = kChunkItems;
 };
 
 struct Remote;
@@ -281,12 +334,30 @@ class EventLoop {
   void cancel_all_tasks();
   /// Number of tasks scheduled and not finished.
   std::size_t live_tasks() const noexcept { return live_tasks_; }
+  /// create_task() without a name or a handle, for combinators (gather, wait): schedules a lazy
+  /// coroutine as a task; a task already scheduled is left as it is. Throws ValueError for an
+  /// empty handle, RuntimeError if the coroutine is being awaited or the loop is closed.
+  void ensure_task(detail::TaskBase* t) {
+    if (t != nullptr && t->state_ == detail::TaskBase::State::lazy && !closed_) [[likely]] {
+      ready_.push(reinterpret_cast<std::uintptr_t>(t));  // first: may throw std::bad_alloc
+      t->is_root_ = true;
+      t->state_ = detail::TaskBase::State::pending;
+      t->id_ = ++next_task_id_;
+      t->next_ = t->self();
+      t->add_ref();  // the loop's reference, dropped when the task finishes
+      t->next_task_ = tasks_head_;
+      if (tasks_head_) tasks_head_->prev_task_ = t;
+      tasks_head_ = t;
+      ++live_tasks_;
+    } else {
+      adopt(t, std::nullopt);
+    }
+  }
   void add_timer(detail::TimerNode* t);
   void remove_timer(detail::TimerNode* t) noexcept;
-  void schedule(detail::TaskBase* t) noexcept {
-    if (ring_tail_ - ring_head_ == ring_mask_ + 1) grow_ring();
-    ring_[ring_tail_++ & ring_mask_] = reinterpret_cast<std::uintptr_t>(t);
-  }
+  /// Queues a root task's next step. Aborts if memory for the queue is exhausted (a task that
+  /// could not be queued would be lost).
+  void schedule(detail::TaskBase* t) noexcept { ready_.push(reinterpret_cast<std::uintptr_t>(t)); }
   detail::TaskBase* current_task() const noexcept { return current_; }
   int epoll_fd() const noexcept { return epfd_; }
   /// The loop's cross-thread endpoint (see detail::post_threadsafe).
@@ -298,8 +369,7 @@ class EventLoop {
   friend class FdWatch;
   friend class detail::TaskBase;
   void push_callback(detail::CallbackNode* n) {
-    if (ring_tail_ - ring_head_ == ring_mask_ + 1) grow_ring();
-    ring_[ring_tail_++ & ring_mask_] = reinterpret_cast<std::uintptr_t>(n) | 1u;
+    ready_.push(reinterpret_cast<std::uintptr_t>(n) | 1u);
   }
   friend class detail::TimerCallbackBase;
   void post_threadsafe(detail::CallbackNode* n);
@@ -307,7 +377,6 @@ class EventLoop {
   void run_until_done(detail::TaskBase* t);
   void run_once();
   void step(detail::TaskBase* t);
-  void grow_ring();
   void sift_up(std::size_t i) noexcept;
   void sift_down(std::size_t i) noexcept;
   bool timer_less(const detail::TimerNode* a, const detail::TimerNode* b) const noexcept {
@@ -319,10 +388,7 @@ class EventLoop {
 
   int epfd_ = -1;
   int efd_ = -1;
-  std::uintptr_t* ring_ = nullptr;
-  std::size_t ring_mask_ = 0;
-  std::size_t ring_head_ = 0;
-  std::size_t ring_tail_ = 0;
+  detail::ReadyQueue ready_;
   std::vector<detail::TimerNode*> timers_;
   std::uint32_t timer_seq_ = 0;
   std::shared_ptr<detail::Remote> remote_;
@@ -373,37 +439,72 @@ T run(Task<T> main, RunOptions options = {}) {
   return loop.run_until_complete(std::move(main));
 }
 
-/// Awaiter of sleep(): a timer in the loop's heap (no allocation), or one yield for a delay <= 0.
-class [[nodiscard]] SleepAwaiter final : public detail::Suspension, public detail::TimerNode {
+class SleepAwaiter;
+namespace detail {
+/// The timer of a running sleep(delay > 0), from the small-block allocator; a yield (delay <= 0)
+/// needs none, so the awaiter in every coroutine frame that sleeps stays at three words.
+class SleepTimer final : public TimerNode, public concur::detail::SmallAllocated {
  public:
-  explicit SleepAwaiter(EventLoop::clock::duration delay) noexcept {
-    when_ = EventLoop::time_point(delay);  // the delay, until await_suspend makes it a deadline
-  }
-  SleepAwaiter(SleepAwaiter&& o) noexcept { when_ = o.when_; }
+  explicit SleepTimer(SleepAwaiter* owner) noexcept : owner_(owner) {}
+  void fire() noexcept override;
+
+ private:
+  SleepAwaiter* owner_;
+};
+}  // namespace detail
+
+/// Awaiter of sleep(): one yield to the loop for a delay <= 0, else a timer in the loop's heap.
+class [[nodiscard]] SleepAwaiter final : public detail::Suspension {
+ public:
+  explicit SleepAwaiter(EventLoop::clock::duration delay) noexcept
+      : word_(delay > EventLoop::clock::duration::zero() ? static_cast<std::uintptr_t>(delay.count())
+                                                         : 0) {}
+  /// Only before it is awaited (sleep() returns it by value).
+  SleepAwaiter(SleepAwaiter&& o) noexcept : word_(o.task_ == nullptr ? o.word_ : 0) {}
   ~SleepAwaiter() {
-    if (scheduled()) detail::running_loop()->remove_timer(this);
+    if (task_ != nullptr) drop_timer();
   }
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
-    if (!begin(h)) return false;
-    const auto delay = when_.time_since_epoch();
-    if (delay <= EventLoop::clock::duration::zero()) {
+    const auto delay = EventLoop::clock::duration(static_cast<EventLoop::clock::rep>(word_));
+    word_ = 0;  // from here on: the timer, if any
+    if (delay == EventLoop::clock::duration::zero()) {
+      if (!begin(h)) return false;
       wake();  // sleep(0): yield once
-    } else {
-      when_ = EventLoop::clock::now() + delay;
-      detail::running_loop()->add_timer(this);
+      return true;
     }
+    auto timer = std::make_unique<detail::SleepTimer>(this);
+    if (!begin(h)) return false;
+    timer->when_ = EventLoop::clock::now() + delay;
+    detail::running_loop()->add_timer(timer.get());
+    word_ = reinterpret_cast<std::uintptr_t>(timer.release());
     return true;
   }
-  void await_resume() { finish(); }
+  void await_resume() {
+    drop_timer();
+    finish();
+  }
   bool on_cancel() noexcept override {
-    if (!scheduled()) return false;  // a yield: deliver at the step
-    detail::running_loop()->remove_timer(this);
+    auto* timer = reinterpret_cast<detail::SleepTimer*>(word_);
+    if (timer == nullptr || !timer->scheduled()) return false;  // a yield: deliver at the step
+    detail::running_loop()->remove_timer(timer);
     wake_cancelled();
     return true;
   }
-  void fire() noexcept override { wake(); }
+
+ private:
+  friend class detail::SleepTimer;
+  void on_timer() noexcept { wake(); }
+  void drop_timer() noexcept {
+    if (auto* timer = reinterpret_cast<detail::SleepTimer*>(std::exchange(word_, 0))) {
+      if (timer->scheduled()) detail::running_loop()->remove_timer(timer);
+      delete timer;
+    }
+  }
+  // Before await_suspend: the delay in clock ticks (0 for a yield). After: the SleepTimer or 0.
+  std::uintptr_t word_;
 };
+inline void detail::SleepTimer::fire() noexcept { owner_->on_timer(); }
 
 /// Python's asyncio.sleep(delay): suspends the current task for `delay` (<= 0: yields once).
 /// Throws CancelledError if the task is cancelled meanwhile.

@@ -35,7 +35,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "concur/detail/asyncio_frame_pool.hpp"
+#include "concur/detail/small_alloc.hpp"
 #include "concur/error.hpp"
 
 namespace concur::asyncio {
@@ -79,15 +79,16 @@ class Suspension {
   bool begin(std::coroutine_handle<> h);
   /// Makes the suspended task runnable (queued on the loop).
   void wake() noexcept;
-  void wake_cancelled() noexcept {
-    cancelled_ = true;
-    wake();
-  }
+  /// As wake(), and the task's resumption (finish()) throws CancelledError.
+  void wake_cancelled() noexcept;
   /// Throws CancelledError if woken by a cancel or if a cancel arrived after the wake-up.
   void finish();
+  /// True (once) if this suspension was woken by wake_cancelled(); for awaiters that do not
+  /// call finish() on that path.
+  bool take_cancelled() noexcept;
 
-  TaskBase* task_ = nullptr;
-  bool cancelled_ = false;
+  TaskBase* task_ = nullptr;  // the task suspended here (set by begin())
+  // (Whether the wake-up was a cancel is a bit in the task, not here: awaiters stay small.)
 };
 
 /// Notified when a scheduled task finishes (intrusive; unlinks itself if destroyed earlier).
@@ -116,7 +117,7 @@ class TaskBase {
 
   void add_ref() noexcept { ++refs_; }
   void release() noexcept {
-    if (--refs_ == 0) self_.destroy();
+    if (--refs_ == 0) self().destroy();
   }
   bool done() const noexcept { return state_ == State::done; }
   bool cancelled() const noexcept { return state_ == State::done && cancelled_; }
@@ -179,7 +180,7 @@ class TaskBase {
     state_ = State::running;
     started_ = true;
     inline_ = 1;
-    self_.resume();
+    self().resume();
     if (inline_ == 2) return false;
     inline_ = 3;
     return true;
@@ -202,10 +203,20 @@ class TaskBase {
  protected:
   TaskBase() noexcept
       : is_root_(false), must_cancel_(false), cancelled_(false), retrieved_(false), closed_(false),
-        started_(false), named_(false) {}
+        started_(false), named_(false), woke_cancelled_(false) {}
   ~TaskBase();
 
-  std::coroutine_handle<> self_;
+  /// Records where the coroutine frame starts relative to this promise base (the frame handle is
+  /// recomputed from it instead of stored: 8 bytes less per task). Called once, by the promise.
+  void set_frame(std::coroutine_handle<> h) noexcept {
+    frame_offset_ = static_cast<std::int16_t>(reinterpret_cast<std::intptr_t>(this) -
+                                              reinterpret_cast<std::intptr_t>(h.address()));
+  }
+  /// This coroutine's frame.
+  std::coroutine_handle<> self() const noexcept {
+    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(
+        reinterpret_cast<std::intptr_t>(this) - static_cast<std::intptr_t>(frame_offset_)));
+  }
 
  private:
   friend class Suspension;
@@ -221,6 +232,7 @@ class TaskBase {
   std::uint32_t refs_ = 0;
   std::uint32_t id_ = 0;
   std::uint16_t cancel_requests_ = 0;
+  std::int16_t frame_offset_ = 0;  // this - frame address (see set_frame)
   State state_ = State::lazy;
   std::uint8_t inline_ = 0;  // 1 running inside start_inline, 2 completed there, 3 suspended
   bool is_root_ : 1;
@@ -229,7 +241,8 @@ class TaskBase {
   bool retrieved_ : 1;
   bool closed_ : 1;
   bool started_ : 1;
-  bool named_ : 1;  // the name lives in a side table (names are rare; frames stay small)
+  bool named_ : 1;           // the name lives in a side table (names are rare; frames stay small)
+  bool woke_cancelled_ : 1;  // the current suspension was woken by a cancel (Suspension)
 };
 
 inline Suspension::~Suspension() {
@@ -247,9 +260,19 @@ inline void Suspension::wake() noexcept {
   task_->waiter_ = nullptr;
   schedule(task_);
 }
+inline void Suspension::wake_cancelled() noexcept {
+  task_->woke_cancelled_ = true;
+  wake();
+}
+inline bool Suspension::take_cancelled() noexcept {
+  if (task_ == nullptr || !task_->woke_cancelled_) return false;
+  task_->woke_cancelled_ = false;
+  return true;
+}
 inline void Suspension::finish() {
-  if (cancelled_) throw CancelledError();
-  if (task_ != nullptr && task_->take_must_cancel()) throw CancelledError();
+  if (task_ == nullptr) return;
+  if (take_cancelled()) throw CancelledError();
+  if (task_->take_must_cancel()) throw CancelledError();
 }
 inline DoneWaiter::~DoneWaiter() {
   if (waited_ != nullptr) waited_->remove_done_waiter(this);
@@ -279,12 +302,15 @@ class PromiseResult<void> {
   void return_void() noexcept {}
 };
 
-/// The promise of Task<T>: frames come from the per-thread frame pool.
+/// The promise of Task<T>: frames come from concur's small-block allocator (per-thread size-class
+/// free lists carved from huge-page slabs: no malloc per task, few first-touch page faults).
 template <class T>
 class TaskPromise final : public TaskBase, public PromiseResult<T> {
  public:
-  static void* operator new(std::size_t n) { return frame_alloc(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
+  static void* operator new(std::size_t n) { return concur::detail::small_allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept {
+    concur::detail::small_deallocate(p, n);
+  }
 
   Task<T> get_return_object() noexcept;
   std::suspend_always initial_suspend() const noexcept { return {}; }
@@ -410,7 +436,7 @@ class ScheduledTask : public Task<T> {
 namespace detail {
 template <class T>
 Task<T> TaskPromise<T>::get_return_object() noexcept {
-  self_ = std::coroutine_handle<TaskPromise>::from_promise(*this);
+  set_frame(std::coroutine_handle<TaskPromise>::from_promise(*this));
   add_ref();
   return Task<T>(this);
 }

@@ -109,7 +109,18 @@ using void_to_monostate = std::conditional_t<std::is_void_v<T>, std::monostate, 
 /// children they abandon); no-op if already done.
 void silence_when_done(TaskBase* t);
 
-/// Waits for a set of scheduled tasks (the engine of gather and wait).
+/// How MultiWait reads its i-th task out of the caller's array (so gather of a vector of Task<T>
+/// needs no second array of pointers).
+using TaskAt = TaskBase* (*)(const void* items, std::size_t i) noexcept;
+inline TaskBase* task_at_pointer(const void* items, std::size_t i) noexcept {
+  return static_cast<TaskBase* const*>(items)[i];
+}
+template <class T>
+TaskBase* task_at_handle(const void* items, std::size_t i) noexcept {
+  return static_cast<const Task<T>*>(items)[i].promise();
+}
+
+/// Waits for a set of tasks (the engine of gather and wait).
 class MultiWait final : public Suspension, public TimerNode, public DoneWaiter {
  public:
   enum class Mode : std::uint8_t {
@@ -118,10 +129,12 @@ class MultiWait final : public Suspension, public TimerNode, public DoneWaiter {
     first_exception,  ///< a task failed (not cancelled), or all done
     first_failure     ///< a task failed or was cancelled, or all done (gather)
   };
-  /// forward_cancel: cancelling the waiter cancels the tasks and waits for them (gather);
-  /// otherwise it just stops waiting (wait).
-  MultiWait(TaskBase* const* tasks, std::size_t n, Mode mode, bool forward_cancel,
-            std::optional<std::chrono::steady_clock::time_point> deadline);
+  /// The tasks are at(items, 0..n-1); the array must outlive this. schedule: first schedule
+  /// each one as create_task() would (a lazy coroutine becomes a task; throws as create_task;
+  /// on a throw the tasks scheduled so far keep running, unwatched). forward_cancel: cancelling
+  /// the waiter cancels the tasks and waits for them (gather); otherwise it just stops waiting.
+  MultiWait(const void* items, TaskAt at, std::size_t n, Mode mode, bool forward_cancel,
+            std::optional<std::chrono::steady_clock::time_point> deadline, bool schedule);
   ~MultiWait();
   bool await_ready() const noexcept { return satisfied_; }
   bool await_suspend(std::coroutine_handle<> h);
@@ -133,11 +146,15 @@ class MultiWait final : public Suspension, public TimerNode, public DoneWaiter {
   TaskBase* first_failed() const noexcept { return first_failed_; }
 
  private:
+  TaskBase* task(std::size_t i) const noexcept { return at_(items_, i); }
+  void watch(TaskBase* t);
+  void unwatch(std::size_t count) noexcept;
   void child_done(TaskBase& t) noexcept;
   bool failed(const TaskBase& t) const noexcept;
-  TaskBase* const* tasks_;
+  const void* items_;
+  TaskAt at_;
   std::size_t n_;
-  std::size_t remaining_ = 0;
+  std::size_t remaining_ = 0;  // registrations not yet notified: 0 means none is left to undo
   TaskBase* first_failed_ = nullptr;
   EventLoop* loop_ = nullptr;
   Mode mode_;
@@ -188,7 +205,8 @@ Task<std::tuple<void_to_monostate<T>...>> gather_tuple(Task<T>... tasks) {
   (void)std::initializer_list<int>{((void)create_task(tasks), 0)...};
   TaskBase* ptrs[sizeof...(T) + 1] = {tasks.promise()...};
   {
-    MultiWait w(ptrs, sizeof...(T), MultiWait::Mode::first_failure, true, std::nullopt);
+    MultiWait w(ptrs, &task_at_pointer, sizeof...(T), MultiWait::Mode::first_failure, true,
+                std::nullopt, false);
     co_await w;
     if (TaskBase* f = w.first_failed()) {
       for (std::size_t i = 0; i < sizeof...(T); ++i)
@@ -205,7 +223,8 @@ Task<std::tuple<std::variant<void_to_monostate<T>, std::exception_ptr>...>> gath
   (void)std::initializer_list<int>{((void)create_task(tasks), 0)...};
   TaskBase* ptrs[sizeof...(T) + 1] = {tasks.promise()...};
   {
-    MultiWait w(ptrs, sizeof...(T), MultiWait::Mode::all, true, std::nullopt);
+    MultiWait w(ptrs, &task_at_pointer, sizeof...(T), MultiWait::Mode::all, true, std::nullopt,
+                false);
     co_await w;
   }
   co_return std::tuple<std::variant<void_to_monostate<T>, std::exception_ptr>...>(
@@ -233,21 +252,14 @@ auto gather(ReturnExceptions, A&&... aws) {
 /// gather(*tasks) for a vector: the results in order (void for Task<void>).
 template <class T>
 Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::vector<Task<T>> tasks) {
-  std::vector<detail::TaskBase*> ptrs;
-  ptrs.reserve(tasks.size());
-  for (auto& t : tasks) {
-    t = create_task(std::move(t));
-    ptrs.push_back(t.promise());
-  }
   {
-    detail::MultiWait w(ptrs.data(), ptrs.size(), detail::MultiWait::Mode::first_failure, true,
-                        std::nullopt);
+    // Schedules the lazy ones (create_task) and watches them all in one pass over the vector.
+    detail::MultiWait w(tasks.data(), &detail::task_at_handle<T>, tasks.size(),
+                        detail::MultiWait::Mode::first_failure, true, std::nullopt, true);
     co_await w;
-    detail::rethrow_first_failure(w, tasks);
+    detail::rethrow_first_failure(w, tasks);  // else every task succeeded: nothing to retrieve
   }
-  if constexpr (std::is_void_v<T>) {
-    for (auto& t : tasks) t.promise()->mark_retrieved();
-  } else {
+  if constexpr (!std::is_void_v<T>) {
     std::vector<T> out;
     out.reserve(tasks.size());
     for (auto& t : tasks) out.push_back(t.promise()->template get_result<true>());
@@ -258,14 +270,9 @@ Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(std::ve
 template <class T>
 Task<std::vector<std::variant<detail::void_to_monostate<T>, std::exception_ptr>>> gather(
     ReturnExceptions, std::vector<Task<T>> tasks) {
-  std::vector<detail::TaskBase*> ptrs;
-  ptrs.reserve(tasks.size());
-  for (auto& t : tasks) {
-    t = create_task(std::move(t));
-    ptrs.push_back(t.promise());
-  }
   {
-    detail::MultiWait w(ptrs.data(), ptrs.size(), detail::MultiWait::Mode::all, true, std::nullopt);
+    detail::MultiWait w(tasks.data(), &detail::task_at_handle<T>, tasks.size(),
+                        detail::MultiWait::Mode::all, true, std::nullopt, true);
     co_await w;
   }
   std::vector<std::variant<detail::void_to_monostate<T>, std::exception_ptr>> out;
@@ -279,18 +286,13 @@ Task<std::vector<std::variant<detail::void_to_monostate<T>, std::exception_ptr>>
 template <class T>
 Task<WaitResult<T>> wait(std::vector<Task<T>> tasks, WaitOptions options = {}) {
   if (tasks.empty()) throw ValueError("Set of Tasks/Futures is empty.");
-  std::vector<detail::TaskBase*> ptrs;
-  ptrs.reserve(tasks.size());
-  for (auto& t : tasks) {
-    t = create_task(std::move(t));
-    ptrs.push_back(t.promise());
-  }
   using Mode = detail::MultiWait::Mode;
   const Mode mode = options.return_when == FIRST_COMPLETED   ? Mode::first_completed
                     : options.return_when == FIRST_EXCEPTION ? Mode::first_exception
                                                              : Mode::all;
   {
-    detail::MultiWait w(ptrs.data(), ptrs.size(), mode, false, deadline_from(options.timeout));
+    detail::MultiWait w(tasks.data(), &detail::task_at_handle<T>, tasks.size(), mode, false,
+                        deadline_from(options.timeout), true);
     co_await w;
   }
   WaitResult<T> r;

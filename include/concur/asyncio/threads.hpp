@@ -153,10 +153,22 @@ futures::Future<T> run_coroutine_threadsafe(Task<T> coro, EventLoop& loop) {
   futures::Promise<T> promise;
   futures::Future<T> fut = promise.get_future();
   struct Link {
+    std::shared_ptr<detail::Remote> remote;
     Task<void> task;  // loop thread only
+    ~Link() {
+      // The last reference may be dropped on any thread (the future's callbacks run where it
+      // completes): a task's reference count belongs to its loop's thread, so release it there.
+      if (task.valid()) {
+        try {
+          detail::post_threadsafe(remote, [t = std::move(task)] {});
+        } catch (...) {
+        }
+      }
+    }
   };
-  auto link = std::make_shared<Link>();
   auto remote = loop.remote();
+  auto link = std::make_shared<Link>();
+  link->remote = remote;
   detail::post_threadsafe(remote, [coro = std::move(coro), p = std::move(promise), link]() mutable {
     link->task = get_running_loop().create_task(detail::complete_promise<T>(std::move(coro), std::move(p)));
   });
