@@ -95,6 +95,9 @@ void serve_loop(MPI_Comm comm, int root, bool one_session) {
         break;
       case kTagCall: {
         auto out = std::make_shared<std::string>();
+        // A result is usually about as large as its call (one tag + length + value per call):
+        // reserving once saves the string's repeated regrowth over a chunk.
+        out->reserve(in->frame.payload.size() + process::kFrameHeaderSize + 64);
         process::execute_call_frame(in->frame, *out);
         sending.push_back(start_send(std::move(out), root, kTagResult, comm));
         break;
