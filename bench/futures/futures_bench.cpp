@@ -1,6 +1,6 @@
 // futures_bench — concur's ThreadPoolExecutor beside oneTBB and CPython, in one run.
 //
-//   futures_bench [--repeats N] [--tasks N] [--no-python]
+//   futures_bench [--repeats N] [--tasks N] [--no-python] [--verbose]
 //
 // Workloads (2 workers everywhere, medians of N repeats, ratios printed):
 //   1. submit→result: N trivial tasks, each submitted then its result() read (concur returns a
@@ -20,6 +20,7 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "concur/detail/small_alloc.hpp"
@@ -214,12 +215,14 @@ int main(int argc, char** argv) {
   int repeats = 5;
   long tasks = 1'000'000;
   bool python = true;
+  bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--tasks") && i + 1 < argc) tasks = std::atol(argv[++i]);
     else if (!std::strcmp(argv[i], "--no-python")) python = false;
+    else if (!std::strcmp(argv[i], "--verbose")) verbose = true;
     else {
-      std::fprintf(stderr, "usage: futures_bench [--repeats N] [--tasks N] [--no-python]\n");
+      std::fprintf(stderr, "usage: futures_bench [--repeats N] [--tasks N] [--no-python] [--verbose]\n");
       return 2;
     }
   }
@@ -234,13 +237,25 @@ int main(int argc, char** argv) {
   // Interleave the rivals inside each repeat, so machine noise hits both sides alike.
   std::vector<double> c_sr, t_sr, c_fo, t_fo;
   const int rounds = 200;
+  // Each phase starts after a pause: oneTBB's workers keep spinning for a while after their
+  // arena empties, and must not run during the next phase (nor ours during theirs).
+  auto settle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
   for (int r = 0; r < repeats; ++r) {
+    settle();
     c_sr.push_back(concur_submit_result_ns(tasks));
+    settle();
     c_fo.push_back(concur_fanout_round_us(rounds));
 #ifdef CONCUR_BENCH_HAVE_TBB
+    settle();
     t_sr.push_back(tbb_submit_result_ns(tasks));
+    settle();
     t_fo.push_back(tbb_fanout_round_us(rounds));
 #endif
+    if (verbose) {
+      std::printf("repeat %d: concur %.1f ns %.1f us", r, c_sr.back(), c_fo.back());
+      if (!t_sr.empty()) std::printf(" | oneTBB %.1f ns %.1f us", t_sr.back(), t_fo.back());
+      std::printf("\n");
+    }
   }
 
   // gcd: calibrate so a sequential run takes about one second.

@@ -29,38 +29,33 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-/// The global FIFO: an intrusive singly-linked list guarded by its mutex. `size` is readable
-/// without the lock (a hint for idle workers deciding whether to look).
+/// The global queue of calls submitted from outside the pool: a lock-free intrusive stack that
+/// submitters push onto (one CAS, never a lock a preempted worker could hold) and a worker empties
+/// at once, restoring submission order (see take_all()). A submitter thus never blocks, and
+/// workers take the queue's content in one batch rather than item by item.
 struct GlobalQueue {
-  std::mutex mutex;
-  PoolWork* head = nullptr;
-  PoolWork* tail = nullptr;
-  std::atomic<std::size_t> size{0};
+  std::atomic<PoolWork*> top{nullptr};
 
-  void push_back_locked(PoolWork* w) noexcept {
-    w->next = nullptr;
-    if (tail) tail->next = w;
-    else head = w;
-    tail = w;
-    size.fetch_add(1, std::memory_order_seq_cst);
+  void push(PoolWork* w) noexcept {
+    PoolWork* old = top.load(std::memory_order_relaxed);
+    do {
+      w->next = old;
+    } while (!top.compare_exchange_weak(old, w, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed));
   }
-  PoolWork* pop_front_locked() noexcept {
-    PoolWork* w = head;
-    if (!w) return nullptr;
-    head = w->next;
-    if (!head) tail = nullptr;
-    w->next = nullptr;
-    size.fetch_sub(1, std::memory_order_relaxed);
-    return w;
+  /// Detaches everything, oldest first, as a next-linked list.
+  PoolWork* take_all() noexcept {
+    PoolWork* newest_first = top.exchange(nullptr, std::memory_order_acq_rel);
+    PoolWork* oldest_first = nullptr;
+    while (newest_first) {
+      PoolWork* next = newest_first->next;
+      newest_first->next = oldest_first;
+      oldest_first = newest_first;
+      newest_first = next;
+    }
+    return oldest_first;
   }
-  /// Detaches every item (for shutdown/broken); returns the first of a next-linked list.
-  PoolWork* take_all_locked() noexcept {
-    PoolWork* all = head;
-    head = tail = nullptr;
-    size.store(0, std::memory_order_relaxed);
-    return all;
-  }
-  bool looks_empty() const noexcept { return size.load(std::memory_order_seq_cst) == 0; }
+  bool looks_empty() const noexcept { return top.load(std::memory_order_seq_cst) == nullptr; }
 };
 
 /// A worker's own deque: a growable ring of pointers guarded by its mutex. The owner pushes and
@@ -149,7 +144,6 @@ class ThreadPoolCore final : public WaitHelper {
   ~ThreadPoolCore() { shutdown(true, false); }
 
   void submit(PoolWork* w) {
-    std::size_t queued = 0;
     Worker* self = tl_worker_;
     if (self && tl_core_ == this) {
       // From one of our own tasks: onto our own deque (no global contention). A shutdown racing
@@ -159,28 +153,30 @@ class ThreadPoolCore final : public WaitHelper {
         throw RuntimeError("cannot schedule new futures after shutdown");
       std::lock_guard lock(self->local.mutex);
       self->local.push_front_locked(w);
-      queued = self->local.size.load(std::memory_order_relaxed);
     } else {
-      std::lock_guard lock(global_.mutex);
-      if (broken_.load(std::memory_order_acquire)) throw_broken();
-      if (shutdown_.load(std::memory_order_relaxed))
+      // Dekker pairing with shutdown()/fail_everything(): they set their flag, then wait for
+      // `submitting_` to drain, so a call is either refused or queued before they take the queue.
+      submitting_.fetch_add(1, std::memory_order_seq_cst);
+      if (broken_.load(std::memory_order_seq_cst)) {
+        submitting_.fetch_sub(1, std::memory_order_release);
+        throw_broken();
+      }
+      if (shutdown_.load(std::memory_order_seq_cst)) {
+        submitting_.fetch_sub(1, std::memory_order_release);
         throw RuntimeError("cannot schedule new futures after shutdown");
-      global_.push_back_locked(w);
-      queued = global_.size.load(std::memory_order_relaxed);
+      }
+      global_.push(w);
+      submitting_.fetch_sub(1, std::memory_order_release);
     }
-    notify_after_push(queued);
+    notify_after_push();
   }
 
   void shutdown(bool wait, bool cancel_futures) {
-    PoolWork* cancelled = nullptr;
-    {
-      std::lock_guard lock(global_.mutex);
-      shutdown_.store(true, std::memory_order_seq_cst);
-      if (cancel_futures) cancelled = global_.take_all_locked();
-    }
+    shutdown_.store(true, std::memory_order_seq_cst);
+    wait_for_submitters();
     if (cancel_futures) {
       stop_.request_stop();
-      drain(cancelled, [](PoolWork* w) { w->cancel_work(); });
+      drain(global_.take_all(), [](PoolWork* w) { w->cancel_work(); });
       drain_worker_deques([](PoolWork* w) { w->cancel_work(); });
     }
     wake(INT_MAX);
@@ -252,29 +248,46 @@ class ThreadPoolCore final : public WaitHelper {
     return false;
   }
 
-  void notify_after_push(std::size_t queued) {
-    // Dekker pairing with the idle protocol: the push above is a seq_cst RMW on a size counter;
-    // an idle worker decrements `searching_` (seq_cst) before its last look at the queues.
-    // Searchers will take up to one item each; more queued work than searchers needs another
-    // thread — a sleeper, or a new one (Python starts a thread whenever no idle one can take
-    // the call, so calls that block on each other still get up to max_workers threads).
-    const int searching = searching_.load(std::memory_order_seq_cst);
-    if (searching > 0 && queued <= static_cast<std::size_t>(searching)) return;
-    if (sleeping_.load(std::memory_order_seq_cst) > 0) {
-      wake(1);
-      return;
-    }
-    maybe_start_thread();
+  /// Waits until no outside submit is between its flag check and its push.
+  void wait_for_submitters() const noexcept {
+    while (submitting_.load(std::memory_order_seq_cst) != 0) sched_yield();
   }
 
+  void notify_after_push() {
+    // Dekker pairing with the idle protocol: the push above is a seq_cst RMW; an idle worker
+    // decrements `searching_` (seq_cst) before its last look at the queues. A searching worker
+    // will take this call, and the last searcher to find work hands the search on (see
+    // worker_main), so one searcher is enough.
+    if (searching_.load(std::memory_order_seq_cst) > 0) return;
+    ensure_another_looks();
+  }
+
+  /// True when ensure_another_looks() could do something: a thread sleeps or can be started.
   bool someone_to_ask() const noexcept {
     return sleeping_.load(std::memory_order_seq_cst) > 0 ||
            started_.load(std::memory_order_relaxed) < workers_.size();
   }
 
+  /// Makes sure some thread will look at the queues: wakes a sleeper, or starts a thread up to
+  /// max_workers (Python starts one whenever no idle thread can take a call, so calls that block
+  /// on each other still get up to max_workers threads).
+  ///
+  /// One wake-up in flight at a time: until the woken thread runs, more wakes would only repeat
+  /// the system call. `wake_pending_` is set before sleeping_ is read and cleared by every
+  /// worker leaving the sleep path, so once set, some sleeper counted after the set leaves and
+  /// clears it (the wake below guarantees that one leaves), and looks at the queues after.
   void ensure_another_looks() {
-    if (sleeping_.load(std::memory_order_seq_cst) > 0) wake(1);
-    else maybe_start_thread();
+    if (sleeping_.load(std::memory_order_seq_cst) > 0) {
+      if (wake_pending_.load(std::memory_order_seq_cst) ||
+          wake_pending_.exchange(true, std::memory_order_seq_cst))
+        return;  // a wake-up is in flight; its sleeper will see the queued work
+      if (sleeping_.load(std::memory_order_seq_cst) > 0) {
+        wake(1);
+        return;
+      }
+      wake_pending_.store(false, std::memory_order_seq_cst);
+    }
+    maybe_start_thread();
   }
 
   void wake(int n) noexcept {
@@ -299,34 +312,21 @@ class ThreadPoolCore final : public WaitHelper {
       if (PoolWork* w = self.local.pop_front_locked()) return w;
     }
     if (!global_.looks_empty()) {
-      PoolWork* first = nullptr;
-      PoolWork* batch = nullptr;
-      {
-        std::lock_guard lock(global_.mutex);
-        first = global_.pop_front_locked();
-        if (first) {
-          // Take a fair share more, so workers do not fight over the global lock per item.
-          const std::size_t n = started_.load(std::memory_order_relaxed);
-          std::size_t extra = std::min<std::size_t>(
-              32, global_.size.load(std::memory_order_relaxed) / (n ? n : 1));
-          PoolWork** tailp = &batch;
-          while (extra-- > 0) {
-            PoolWork* w = global_.pop_front_locked();
-            if (!w) break;
-            *tailp = w;
-            tailp = &w->next;
+      // Take everything: the rest goes to the back of our deque in submission order, where
+      // idle workers steal it.
+      if (PoolWork* first = global_.take_all()) {
+        if (PoolWork* rest = first->next) {
+          first->next = nullptr;
+          std::lock_guard lock(self.local.mutex);
+          while (rest) {
+            PoolWork* next = rest->next;
+            rest->next = nullptr;
+            self.local.push_back_locked(rest);
+            rest = next;
           }
         }
+        return first;
       }
-      if (batch) {
-        std::lock_guard lock(self.local.mutex);
-        while (batch) {
-          PoolWork* next = batch->next;
-          self.local.push_back_locked(batch);
-          batch = next;
-        }
-      }
-      if (first) return first;
     }
     const std::size_t n = started_.load(std::memory_order_acquire);
     for (std::size_t k = 1; k < n; ++k) {
@@ -356,13 +356,9 @@ class ThreadPoolCore final : public WaitHelper {
   void fail_everything() noexcept {
     const auto err = std::make_exception_ptr(futures::BrokenThreadPool(
         "A thread initializer failed, the thread pool is not usable anymore"));
-    PoolWork* all;
-    {
-      std::lock_guard lock(global_.mutex);
-      broken_.store(true, std::memory_order_seq_cst);
-      all = global_.take_all_locked();
-    }
-    drain(all, [&](PoolWork* w) { w->fail_work(err); });
+    broken_.store(true, std::memory_order_seq_cst);
+    wait_for_submitters();
+    drain(global_.take_all(), [&](PoolWork* w) { w->fail_work(err); });
     drain_worker_deques([&](PoolWork* w) { w->fail_work(err); });
     wake(INT_MAX);
   }
@@ -397,10 +393,15 @@ class ThreadPoolCore final : public WaitHelper {
       // Idle: search for a while, then sleep. See notify_after_push() for the pairing.
       searching_.fetch_add(1, std::memory_order_seq_cst);
       PoolWork* found = nullptr;
-      for (int spin = 0; spin < 256 && !found; ++spin) {
+      // A few µs of pause, then yields: a yielding searcher gives its CPU to any runnable
+      // thread (the submitter, on a machine with fewer cores than threads) yet is still awake
+      // when the next burst comes — waking a sleeper costs a system call and, on a VM, an
+      // idle vCPU's wake-up; sleeping sooner made 1,000-task rounds several times slower here.
+      constexpr int kSearch = 512, kPause = 64;
+      for (int spin = 0; spin < kSearch && !found; ++spin) {
         if (spin & 1) found = find_work(self);
         if (!found) {
-          if (spin < 128) cpu_relax();
+          if (spin < kPause) cpu_relax();
           else sched_yield();
         }
       }
@@ -417,14 +418,18 @@ class ThreadPoolCore final : public WaitHelper {
       const std::uint32_t epoch = epoch_.load(std::memory_order_seq_cst);
       if (has_work()) {
         sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+        wake_pending_.store(false, std::memory_order_seq_cst);
         continue;
       }
       if (shutdown_.load(std::memory_order_seq_cst) || broken_.load(std::memory_order_seq_cst)) {
         sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+        wake_pending_.store(false, std::memory_order_seq_cst);
         break;
       }
       futex_wait(epoch_, epoch, std::nullopt);
       sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+      // Awake (woken or not): the next submit may wake another sleeper again.
+      wake_pending_.store(false, std::memory_order_seq_cst);
     }
     current_wait_helper() = nullptr;
     tl_worker_ = nullptr;
@@ -438,6 +443,8 @@ class ThreadPoolCore final : public WaitHelper {
   std::atomic<bool> broken_{false};
   std::atomic<int> searching_{0};
   std::atomic<int> sleeping_{0};
+  std::atomic<bool> wake_pending_{false};  // a submit's wake(1) not yet answered by a sleeper
+  std::atomic<int> submitting_{0};         // outside submits between flag check and push
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::size_t> started_{0};
   std::mutex spawn_mutex_;

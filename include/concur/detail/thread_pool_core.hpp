@@ -1,9 +1,11 @@
 // concur/detail/thread_pool_core.hpp — the compiled core of ThreadPoolExecutor.
 //
-// Scheduling: calls submitted from outside the pool go to a global FIFO; calls submitted by a
-// pool task go to that worker's own deque (LIFO for the owner, stolen oldest-first by others).
-// Idle workers search briefly, then sleep on a futex; a submit wakes a sleeper only when no
-// worker is already searching, so a burst of submits costs at most one wake-up system call.
+// Scheduling: calls submitted from outside the pool go to a global lock-free queue (a submit is
+// one CAS and never waits for a lock); a worker takes its whole content at once, in submission
+// order, onto its own deque. Calls submitted by a pool task go to that worker's own deque (LIFO
+// for the owner; others steal from the back). Idle workers search briefly, then sleep on a
+// futex; a submit wakes a sleeper only when no worker is searching and no wake-up is already in
+// flight, so a burst of submits costs at most one wake-up system call.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +19,7 @@ namespace concur::detail {
 /// A unit of queued work. The queue owns one reference to the object behind it.
 class PoolWork {
  public:
-  PoolWork* next = nullptr;  // link in the global FIFO
+  PoolWork* next = nullptr;  // link in the global queue and in batches
   /// Runs the call unless it was cancelled, completes its future, drops the queue's reference.
   virtual void run(const std::stop_token& pool_stop) noexcept = 0;
   /// Cancels the future (shutdown(cancel_futures)) and drops the queue's reference.
