@@ -32,6 +32,8 @@ thread_local EventLoop* t_loop = nullptr;
 
 /// How many queue entries ahead run_once prefetches a task's frame.
 constexpr std::size_t kPrefetchAhead = 4;
+/// Ready-queue length from which run_once prefetches.
+constexpr std::size_t kPrefetchMinBurst = 1024;
 
 struct LoopScope {
   explicit LoopScope(EventLoop* l) noexcept : prev(t_loop) { t_loop = l; }
@@ -372,10 +374,14 @@ void EventLoop::run_once() {
   }
   // Run what is ready now; what they schedule runs on the next iteration (asyncio's rule).
   std::size_t todo = ready_.size();
+  // A burst of ready tasks walks frames that are out of cache: fetch a few steps ahead (only for
+  // bursts; a handful of I/O tasks is in cache and would pay for nothing).
+  const bool prefetch = todo >= detail::kPrefetchMinBurst;
   while (todo-- > 0) {
-    // A burst of ready tasks walks frames that are out of cache: fetch a few steps ahead.
-    if (const std::uintptr_t ahead = ready_.peek_ahead(detail::kPrefetchAhead); (ahead & 1u) == 0)
-      __builtin_prefetch(reinterpret_cast<const void*>(ahead), 1);
+    if (prefetch) {
+      const std::uintptr_t ahead = ready_.peek_ahead(detail::kPrefetchAhead);
+      if ((ahead & 1u) == 0) __builtin_prefetch(reinterpret_cast<const void*>(ahead), 1);
+    }
     const std::uintptr_t e = ready_.pop();
     if ((e & 1u) == 0) {
       step(reinterpret_cast<detail::TaskBase*>(e));
