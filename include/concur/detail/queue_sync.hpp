@@ -9,9 +9,11 @@
 //     not immediately block on the mutex the notifier still holds;
 //   * can be interrupted without the mutex (interrupt()), which is what a std::stop_callback
 //     needs to cancel a blocked put()/get().
-// Memory ordering: every queue field is guarded by the mutex; the futex word only carries
-// "something changed", so spurious wake-ups are possible and every wait re-checks its predicate
-// under the mutex.
+// QueueEvent is the lock-free counterpart for the bounded ring (queue_ring.hpp): an event count
+// whose waiters register with an atomic read-modify-write instead of under a mutex.
+// Memory ordering (QueueCondition): every queue field is guarded by the mutex; the futex word
+// only carries "something changed", so spurious wake-ups are possible and every wait re-checks
+// its predicate under the mutex.
 #pragma once
 
 #include <atomic>
