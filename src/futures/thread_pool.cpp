@@ -300,8 +300,16 @@ class ThreadPoolCore final : public WaitHelper {
     std::lock_guard lock(spawn_mutex_);
     const std::size_t i = started_.load(std::memory_order_relaxed);
     if (i >= workers_.size()) return;
-    workers_[i].thread = std::thread([this, i] { worker_main(workers_[i]); });
-    started_.store(i + 1, std::memory_order_release);
+    // Count the worker before it starts: it may take queued work into its deque at once, and
+    // has_work() (the check that keeps work from being stranded behind blocked tasks) only
+    // looks at the deques of counted workers.
+    started_.store(i + 1, std::memory_order_seq_cst);
+    try {
+      workers_[i].thread = std::thread([this, i] { worker_main(workers_[i]); });
+    } catch (...) {
+      started_.store(i, std::memory_order_seq_cst);
+      throw;
+    }
   }
 
   // Own deque first (newest first), then a batch from the global FIFO, then steal the oldest
@@ -328,12 +336,32 @@ class ThreadPoolCore final : public WaitHelper {
         return first;
       }
     }
+    // Steal half of another worker's deque (up to kStealMax) from its back, so two workers
+    // sharing a burst do not meet on one lock per call.
+    constexpr std::size_t kStealMax = 64;
     const std::size_t n = started_.load(std::memory_order_acquire);
     for (std::size_t k = 1; k < n; ++k) {
       Worker& victim = workers_[(self.index + k) % n];
       if (victim.local.looks_empty()) continue;
-      std::lock_guard lock(victim.local.mutex);
-      if (PoolWork* w = victim.local.pop_back_locked()) return w;
+      PoolWork* stolen[kStealMax];
+      std::size_t count = 0;
+      {
+        std::lock_guard lock(victim.local.mutex);
+        const std::size_t want =
+            std::min(kStealMax, (victim.local.size.load(std::memory_order_relaxed) + 1) / 2);
+        while (count < want) {
+          PoolWork* w = victim.local.pop_back_locked();
+          if (!w) break;
+          stolen[count++] = w;
+        }
+      }
+      if (count == 0) continue;
+      if (count > 1) {
+        // Run the oldest stolen first; the rest go to our front in the order they were queued.
+        std::lock_guard lock(self.local.mutex);
+        for (std::size_t i = 0; i + 1 < count; ++i) self.local.push_front_locked(stolen[i]);
+      }
+      return stolen[count - 1];
     }
     return nullptr;
   }
