@@ -41,10 +41,18 @@ constexpr std::size_t class_of(std::size_t bytes) noexcept {
 }
 constexpr std::size_t class_size(std::size_t c) noexcept { return (c + 1) * kGranule; }
 /// Blocks moved between a thread cache and the depot at once: ~32 KiB worth, 16..512 blocks.
-constexpr std::uint32_t batch_of(std::size_t c) noexcept {
+constexpr std::uint32_t compute_batch(std::size_t c) noexcept {
   const std::size_t n = (std::size_t{32} << 10) / class_size(c);
   return static_cast<std::uint32_t>(n < 16 ? 16 : n > 512 ? 512 : n);
 }
+struct BatchTable {
+  std::uint32_t limit[kClasses];
+  constexpr BatchTable() : limit() {
+    for (std::size_t c = 0; c < kClasses; ++c) limit[c] = compute_batch(c);
+  }
+};
+constexpr BatchTable kBatch{};  // a table, so the free path does not divide
+constexpr std::uint32_t batch_of(std::size_t c) noexcept { return kBatch.limit[c]; }
 
 struct FreeBlock {
   FreeBlock* next;
