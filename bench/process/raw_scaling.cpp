@@ -24,77 +24,17 @@
 #include <vector>
 
 #if __has_include(<openssl/evp.h>) && defined(CONCUR_HAVE_OPENSSL)
-#include <openssl/evp.h>
+#define SEED_WORK_WITH_SHA 1
 #define RAW_HAVE_SHA 1
 #else
 #define RAW_HAVE_SHA 0
 #endif
+#include "../../examples/process/seed_work.hpp"  // the examples' exact work
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 volatile long g_sink = 0;  // results go here so the work is not optimized away
-
-long gcd(long a, long b) {
-  const long low = std::min(a, b);
-  for (long i = low; i > 0; --i) {
-    if (a % i == 0 && b % i == 0) return i;
-  }
-  return 0;
-}
-long gcd_task(std::pair<long, long> p, int rounds) {  // as examples/process/gcd.cpp
-  long r = 0;
-  for (int i = 0; i < rounds; ++i) {
-    volatile long a = p.first;
-    r = gcd(a, p.second);
-  }
-  return r;
-}
-
-std::vector<std::uint8_t> arcfour(const std::string& key, const std::vector<std::uint8_t>& in) {
-  std::uint8_t s[256];
-  for (int i = 0; i < 256; ++i) s[i] = static_cast<std::uint8_t>(i);
-  for (int i = 0, j = 0; i < 256; ++i) {
-    j = (j + s[i] + static_cast<std::uint8_t>(key[i % key.size()])) & 0xff;
-    std::swap(s[i], s[j]);
-  }
-  std::vector<std::uint8_t> out(in.size());
-  std::uint8_t i = 0, j = 0;
-  for (std::size_t k = 0; k < in.size(); ++k) {
-    i = static_cast<std::uint8_t>(i + 1);
-    j = static_cast<std::uint8_t>(j + s[i]);
-    std::swap(s[i], s[j]);
-    out[k] = in[k] ^ s[static_cast<std::uint8_t>(s[i] + s[j])];
-  }
-  return out;
-}
-long crypto_process(long size, const std::string& key, int rounds) {  // as examples/process/rc4.cpp
-  std::mt19937 rng(static_cast<unsigned>(size));
-  std::vector<std::uint8_t> in(static_cast<std::size_t>(size));
-  for (auto& b : in) b = static_cast<std::uint8_t>(rng());
-  for (int r = 0; r < rounds; ++r) {
-    const auto cypher = arcfour(key, in);
-    const auto out = arcfour(key, cypher);
-    if (out != in || cypher == in) return -1;
-  }
-  return size;
-}
-
-#if RAW_HAVE_SHA
-long sha(long size, int seed, int rounds) {  // as examples/process/sha256.cpp (digest byte only)
-  std::mt19937_64 rng(static_cast<unsigned>(seed));
-  std::vector<std::uint64_t> data(static_cast<std::size_t>(size) / 8);
-  long x = 0;
-  for (int r = 0; r < rounds; ++r) {
-    for (auto& w : data) w = rng();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    if (EVP_Digest(data.data(), data.size() * 8, md, &len, EVP_sha256(), nullptr) != 1) std::abort();
-    x += md[0];
-  }
-  return x;
-}
-#endif
 
 // Runs `job` in `n` forked children at once (this program is single-threaded); seconds until all exit.
 double in_processes(int n, const std::function<void()>& job) {
@@ -143,10 +83,10 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 10; ++i) sizes.push_back(149 * 1024 + static_cast<long>(rng() % ((384 - 149) * 1024)));
 
   const std::vector<std::pair<const char*, std::function<void()>>> jobs = {
-      {"gcd", [&] { for (const auto& p : pairs) g_sink = g_sink + gcd_task(p, gcd_rounds); }},
-      {"rc4", [&] { for (long s : sizes) g_sink = g_sink + crypto_process(s, "'Twas brillig", rc4_rounds); }},
+      {"gcd", [&] { for (const auto& p : pairs) g_sink = g_sink + seed_work::gcd_task(p, gcd_rounds); }},
+      {"rc4", [&] { for (long s : sizes) g_sink = g_sink + seed_work::crypto_process(s, "'Twas brillig", rc4_rounds); }},
 #if RAW_HAVE_SHA
-      {"sha", [&] { for (int i = 0; i < 10; ++i) g_sink = g_sink + sha(1L << 20, i, sha_rounds); }},
+      {"sha", [&] { for (int i = 0; i < 10; ++i) g_sink = g_sink + static_cast<long>(seed_work::sha(1L << 20, i, sha_rounds).size()); }},
 #endif
   };
   std::vector<std::vector<double>> scaling(jobs.size());
@@ -165,7 +105,7 @@ int main(int argc, char** argv) {
   std::printf("\n");
   // gcd's work per pair is (min(a, b) - gcd + 1) iterations; rc4's is proportional to the size.
   std::vector<double> gcd_costs;
-  for (const auto& [a, b] : pairs) gcd_costs.push_back(static_cast<double>(std::min(a, b) - gcd(a, b) + 1));
+  for (const auto& [a, b] : pairs) gcd_costs.push_back(static_cast<double>(std::min(a, b) - seed_work::gcd({a, b}) + 1));
   std::vector<double> rc4_costs(sizes.begin(), sizes.end());
   std::printf("list-scheduling bound of the task split (2 workers): gcd %.3fx  rc4 %.3fx  sha %.3fx\n",
               list_schedule_bound(gcd_costs), list_schedule_bound(rc4_costs),

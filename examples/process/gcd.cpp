@@ -16,29 +16,14 @@
 #include <vector>
 
 #include "concur/futures/process_pool.hpp"
+#include "seed_work.hpp"
 
 namespace {
 
 int gcd_rounds = 1;  // --rounds; reaches workers as gcd_task's argument
 
-long gcd(std::pair<long, long> pair) {
-  const auto [a, b] = pair;
-  const long low = std::min(a, b);
-  for (long i = low; i > 0; --i) {
-    if (a % i == 0 && b % i == 0) return i;
-  }
-  std::abort();  // unreachable: 1 divides everything
-}
-
-// One work item: gcd(pair) computed `rounds` times (the result must not be optimized away).
-long gcd_task(std::pair<long, long> pair, int rounds) {
-  long r = 0;
-  for (int i = 0; i < rounds; ++i) {
-    volatile long a = pair.first;  // defeat hoisting the loop-invariant call
-    r = gcd({a, pair.second});
-  }
-  return r;
-}
+// One work item: the seeds' gcd(pair) computed `rounds` times (seed_work.hpp).
+long gcd_task(std::pair<long, long> pair, int rounds) { return seed_work::gcd_task(pair, rounds); }
 CONCUR_TASK(gcd_task);
 
 const std::vector<std::pair<long, long>> kNumbers = {

@@ -12,39 +12,14 @@
 #include <vector>
 
 #include "concur/futures/process_pool.hpp"
+#include "seed_work.hpp"
 
 namespace {
 
-std::vector<std::uint8_t> arcfour(const std::string& key, const std::vector<std::uint8_t>& in) {
-  std::uint8_t s[256];
-  for (int i = 0; i < 256; ++i) s[i] = static_cast<std::uint8_t>(i);
-  for (int i = 0, j = 0; i < 256; ++i) {
-    j = (j + s[i] + static_cast<std::uint8_t>(key[i % key.size()])) & 0xff;
-    std::swap(s[i], s[j]);
-  }
-  std::vector<std::uint8_t> out(in.size());
-  std::uint8_t i = 0, j = 0;
-  for (std::size_t k = 0; k < in.size(); ++k) {
-    i = static_cast<std::uint8_t>(i + 1);
-    j = static_cast<std::uint8_t>(j + s[i]);
-    std::swap(s[i], s[j]);
-    out[k] = in[k] ^ s[static_cast<std::uint8_t>(s[i] + s[j])];
-  }
-  return out;
-}
-
-// arcfour_futures.py's crypto_process(size, key): make the data, encrypt, decrypt, check.
-// Returns the size when the round trip is correct, -1 otherwise.
+// arcfour_futures.py's crypto_process(size, key): make the data, encrypt, decrypt, check
+// (seed_work.hpp). Returns the size when the round trip is correct, -1 otherwise.
 long crypto_process(long size, std::string key, int rounds) {
-  std::mt19937 rng(static_cast<unsigned>(size));
-  std::vector<std::uint8_t> in(static_cast<std::size_t>(size));
-  for (auto& b : in) b = static_cast<std::uint8_t>(rng());
-  for (int r = 0; r < rounds; ++r) {
-    const auto cypher = arcfour(key, in);
-    const auto out = arcfour(key, cypher);
-    if (out != in || cypher == in) return -1;
-  }
-  return size;
+  return seed_work::crypto_process(size, key, rounds);
 }
 CONCUR_TASK(crypto_process);
 

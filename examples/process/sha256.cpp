@@ -14,35 +14,13 @@
 #include <vector>
 
 #include "concur/futures/process_pool.hpp"
+#define SEED_WORK_WITH_SHA 1
+#include "seed_work.hpp"
 
 namespace {
 
-std::string hex(const unsigned char* p, unsigned n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < n; ++i) {
-    s.push_back(digits[p[i] >> 4]);
-    s.push_back(digits[p[i] & 15]);
-  }
-  return s;
-}
-
-// sha_futures.py's sha(size): random bytes, then their SHA-256 hex digest (`rounds` times).
-std::string sha(long size, int seed, int rounds) {
-  std::string digest;
-  std::mt19937_64 rng(static_cast<unsigned>(seed));
-  std::vector<std::uint64_t> data(static_cast<std::size_t>(size) / 8);
-  for (int r = 0; r < rounds; ++r) {
-    for (auto& w : data) w = rng();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    if (EVP_Digest(data.data(), data.size() * 8, md, &len, EVP_sha256(), nullptr) != 1) {
-      throw std::runtime_error("EVP_Digest failed");
-    }
-    digest = hex(md, len);
-  }
-  return digest;
-}
+// sha_futures.py's sha(size): random bytes, then their SHA-256 hex digest (seed_work.hpp).
+std::string sha(long size, int seed, int rounds) { return seed_work::sha(size, seed, rounds); }
 CONCUR_TASK(sha);
 
 double run(int workers, int rounds, std::vector<std::string>& digests) {
