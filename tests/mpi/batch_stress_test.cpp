@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "concur/mpi.hpp"
+#include "mpi_check.hpp"
 
 namespace {
 
@@ -21,14 +22,6 @@ long twice(long x) {
 }
 CONCUR_TASK(twice);
 
-int failures = 0;
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                                   \
-    }                                                                               \
-  } while (0)
 
 using concur::mpi::MPIPoolExecutor;
 

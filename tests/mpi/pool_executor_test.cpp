@@ -21,6 +21,7 @@
 
 #include "concur/futures/wait.hpp"
 #include "concur/mpi/runtime.hpp"
+#include "mpi_check.hpp"
 
 namespace {
 
@@ -63,14 +64,6 @@ CONCUR_TASK_NAMED("only_in_the_other_build", &only_in_one_build);
 CONCUR_TASK_NAMED("only_in_this_build", &only_in_one_build);
 #endif
 
-int failures = 0;
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                            \
-    }                                                                        \
-  } while (0)
 
 template <class E, class F>
 bool throws(F&& f, std::string* what = nullptr) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "concur/mpi/pool_executor.hpp"
+#include "mpi_check.hpp"
 
 namespace {
 
@@ -18,14 +19,6 @@ int world_rank(int offset) {
 }
 CONCUR_TASK(world_rank);
 
-int failures = 0;
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                                    \
-    }                                                                                \
-  } while (0)
 
 }  // namespace
 
