@@ -39,9 +39,12 @@
 // included: MPI offers no recovery from a lost rank. Use futures::ProcessPoolExecutor when tasks
 // may crash: it isolates each worker process and fails only the call that was running.
 //
-// Differences from mpi4py, deliberate: workers are never spawned (no MPI_Comm_spawn); the
-// executor uses the non-root ranks of an existing communicator (MPI_COMM_WORLD by default, or
-// any communicator you pass with .comm, whose other ranks call concur::mpi::serve()). One
+// Differences from mpi4py, deliberate: the executor never spawns workers itself; it uses the
+// non-root ranks of an existing communicator (MPI_COMM_WORLD by default, or any communicator you
+// pass with .comm, whose other ranks call concur::mpi::serve()). Spawning is an opt-in, detected
+// at run time and never required: concur::mpi::spawn_workers(n) (concur/mpi/runtime.hpp) returns
+// a communicator of n spawned copies of the program to pass as .comm, or throws RuntimeError
+// where the MPI cannot spawn (MPICH 4.0 may refuse; clusters often disable it). One
 // executor at a time per communicator. map() takes one range; buffersize counts items.
 //
 // Thread-safety: submit(), map() and shutdown() may be called from any thread. Futures complete
