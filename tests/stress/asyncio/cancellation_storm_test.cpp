@@ -10,17 +10,15 @@
 #include <vector>
 
 #include "concur/asyncio.hpp"
+#include "stress_scale.hpp"
 
 namespace asyncio = concur::asyncio;
+using concur::testing::scaled;
 using asyncio::Task;
 using namespace std::chrono_literals;
 
 namespace {
 
-double stress_scale() {
-  const char* s = std::getenv("CONCUR_STRESS_SCALE");
-  return s ? std::atof(s) : 1.0;
-}
 
 struct World {
   asyncio::Queue<int> queue{64};
@@ -139,12 +137,12 @@ Task<void> storm(int n) {
 }  // namespace
 
 TEST(AsyncioStress, CancellationStorm) {
-  const int n = std::max(1000, static_cast<int>(100'000 * stress_scale()));
+  const int n = static_cast<int>(scaled(100'000, 1000));
   asyncio::run(storm(n));
 }
 
 TEST(AsyncioStress, TimeoutStormLeavesNoStrayCancellation) {
-  const int n = std::max(200, static_cast<int>(20'000 * stress_scale()));
+  const int n = static_cast<int>(scaled(20'000, 200));
   asyncio::run([](int n) -> Task<void> {
     std::vector<Task<int>> ts;
     for (int i = 0; i < n; ++i) {

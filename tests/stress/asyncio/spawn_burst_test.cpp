@@ -12,18 +12,15 @@
 #include <vector>
 
 #include "concur/asyncio.hpp"
+#include "stress_scale.hpp"
 
 namespace asyncio = concur::asyncio;
+using concur::testing::scaled;
 using asyncio::Task;
 using namespace std::chrono_literals;
 
 namespace {
 
-double stress_scale() {
-  const char* s = std::getenv("CONCUR_STRESS_SCALE");
-  return s ? std::atof(s) : 1.0;
-}
-int scaled(int n, int floor) { return std::max(floor, static_cast<int>(n * stress_scale())); }
 
 struct Log {
   std::vector<int> runs;   // per task: bodies finished (must be 1)
@@ -41,7 +38,7 @@ Task<int> yielder(Log& log, int id, int yields) {
 }
 
 TEST(AsyncioSpawnBurst, GatherOfYieldersAndCallbacksKeepsOrder) {
-  const int n = scaled(200'000, 2000);
+  const int n = static_cast<int>(scaled(200'000, 2000));
   asyncio::run([](int n) -> Task<void> {
     Log log;
     log.runs.assign(static_cast<std::size_t>(n), 0);
@@ -75,7 +72,7 @@ Task<void> fails_after(int yields, bool fail) {
 }
 
 TEST(AsyncioSpawnBurst, GatherRaisesTheFirstFailureAndReturnsExceptions) {
-  const int n = scaled(50'000, 1000);
+  const int n = static_cast<int>(scaled(50'000, 1000));
   asyncio::run([](int n) -> Task<void> {
     {
       std::vector<Task<void>> ts;
@@ -96,7 +93,7 @@ TEST(AsyncioSpawnBurst, GatherRaisesTheFirstFailureAndReturnsExceptions) {
 }
 
 TEST(AsyncioSpawnBurst, CancellingAGatherCancelsEveryChild) {
-  const int n = scaled(50'000, 1000);
+  const int n = static_cast<int>(scaled(50'000, 1000));
   asyncio::run([](int n) -> Task<void> {
     std::vector<Task<void>> ts;
     for (int i = 0; i < n; ++i) {
@@ -151,7 +148,7 @@ TEST(AsyncioSpawnBurst, GatherThatFailsWhileSchedulingLeavesNoWaiterBehind) {
 }
 
 TEST(AsyncioSpawnBurst, ManyShortSleepsWithTimersAndCancels) {
-  const int n = scaled(50'000, 1000);
+  const int n = static_cast<int>(scaled(50'000, 1000));
   asyncio::run([](int n) -> Task<void> {
     std::minstd_rand rng(3);
     std::vector<asyncio::ScheduledTask<int>> ts;
